@@ -1,0 +1,212 @@
+//! Integer arithmetic and logic: add, or, adc, sbb, and, sub, xor, cmp, test, inc, dec,
+//! neg, not.
+//!
+//! One generic handler per shape ([`binary`], [`unary`]) serves every operand form and
+//! size; the operation itself is a zero-sized [`BinOp`] / [`UnOp`] type.
+
+use iced_x86::{Instruction, Mnemonic};
+
+use super::{form, operand_size, Form, Table};
+use crate::cpu::decode::{Handler, Op};
+use crate::cpu::exception::Exception;
+use crate::cpu::flags::{mask, Flags};
+use crate::cpu::operand::{Dst, Imm, Mem, Reg0, Reg1, Src};
+use crate::cpu::Cpu;
+use crate::bus::Bus;
+use crate::sized;
+
+/// A two-operand ALU operation.
+pub trait BinOp {
+    /// Whether the result is written back (false for cmp and test).
+    const WRITES: bool = true;
+    fn apply<const S: usize>(f: &mut Flags, a: u64, b: u64) -> u64;
+}
+
+pub struct Add;
+pub struct Or;
+pub struct Adc;
+pub struct Sbb;
+pub struct And;
+pub struct Sub;
+pub struct Xor;
+pub struct Cmp;
+pub struct Test;
+
+impl BinOp for Add {
+    #[inline(always)]
+    fn apply<const S: usize>(f: &mut Flags, a: u64, b: u64) -> u64 {
+        f.add::<S>(a, b)
+    }
+}
+impl BinOp for Or {
+    #[inline(always)]
+    fn apply<const S: usize>(f: &mut Flags, a: u64, b: u64) -> u64 {
+        f.logic::<S>(a | b)
+    }
+}
+impl BinOp for Adc {
+    #[inline(always)]
+    fn apply<const S: usize>(f: &mut Flags, a: u64, b: u64) -> u64 {
+        f.adc::<S>(a, b)
+    }
+}
+impl BinOp for Sbb {
+    #[inline(always)]
+    fn apply<const S: usize>(f: &mut Flags, a: u64, b: u64) -> u64 {
+        f.sbb::<S>(a, b)
+    }
+}
+impl BinOp for And {
+    #[inline(always)]
+    fn apply<const S: usize>(f: &mut Flags, a: u64, b: u64) -> u64 {
+        f.logic::<S>(a & b)
+    }
+}
+impl BinOp for Sub {
+    #[inline(always)]
+    fn apply<const S: usize>(f: &mut Flags, a: u64, b: u64) -> u64 {
+        f.sub::<S>(a, b)
+    }
+}
+impl BinOp for Xor {
+    #[inline(always)]
+    fn apply<const S: usize>(f: &mut Flags, a: u64, b: u64) -> u64 {
+        f.logic::<S>(a ^ b)
+    }
+}
+impl BinOp for Cmp {
+    const WRITES: bool = false;
+    #[inline(always)]
+    fn apply<const S: usize>(f: &mut Flags, a: u64, b: u64) -> u64 {
+        f.sub::<S>(a, b)
+    }
+}
+impl BinOp for Test {
+    const WRITES: bool = false;
+    #[inline(always)]
+    fn apply<const S: usize>(f: &mut Flags, a: u64, b: u64) -> u64 {
+        f.logic::<S>(a & b)
+    }
+}
+
+/// `dst = dst OP src` for every form: r/m, r; r, r/m; r/m, imm.
+pub fn binary<K: BinOp, D: Dst, V: Src, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    let b = V::get::<S>(cpu, bus, op)?;
+    let loc = D::locate::<S>(cpu, bus, op, K::WRITES)?;
+    let a = D::load::<S>(cpu, bus, op, loc)?;
+    let r = K::apply::<S>(&mut cpu.flags, a, b);
+    if K::WRITES {
+        D::store::<S>(cpu, bus, op, loc, r)?;
+    }
+    Ok(())
+}
+
+/// `xor r, r` / `sub r, r`: the zeroing idiom, which needs no read.
+fn zero_idiom<const S: usize>(cpu: &mut Cpu, _: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    cpu.flags.logic::<S>(0);
+    cpu.set_reg::<S>(op.r[0], 0);
+    Ok(())
+}
+
+fn sub_zero<const S: usize>(cpu: &mut Cpu, _: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    cpu.flags.sub::<S>(0, 0);
+    cpu.set_reg::<S>(op.r[0], 0);
+    Ok(())
+}
+
+fn build_binary<K: BinOp + 'static>(ins: &Instruction, op: &mut Op) -> Option<Handler> {
+    let size = operand_size(ins, 0);
+    match (form(ins, 0), form(ins, 1)) {
+        (Form::Reg, Form::Reg) => sized!(size, binary::<K, Reg0, Reg1>),
+        (Form::Reg, Form::Mem) => sized!(size, binary::<K, Reg0, Mem>),
+        (Form::Mem, Form::Reg) => sized!(size, binary::<K, Mem, Reg1>),
+        (Form::Reg, Form::Imm) => sized!(size, binary::<K, Reg0, Imm>),
+        (Form::Mem, Form::Imm) => sized!(size, binary::<K, Mem, Imm>),
+        _ => {
+            let _ = op;
+            None
+        }
+    }
+}
+
+fn build_xor(ins: &Instruction, op: &mut Op) -> Option<Handler> {
+    if form(ins, 0) == Form::Reg && form(ins, 1) == Form::Reg && op.r[0] == op.r[1] {
+        return sized!(operand_size(ins, 0), zero_idiom);
+    }
+    build_binary::<Xor>(ins, op)
+}
+
+fn build_sub(ins: &Instruction, op: &mut Op) -> Option<Handler> {
+    if form(ins, 0) == Form::Reg && form(ins, 1) == Form::Reg && op.r[0] == op.r[1] {
+        return sized!(operand_size(ins, 0), sub_zero);
+    }
+    build_binary::<Sub>(ins, op)
+}
+
+/// A one-operand ALU operation.
+pub trait UnOp {
+    fn apply<const S: usize>(f: &mut Flags, a: u64) -> u64;
+}
+
+pub struct Inc;
+pub struct Dec;
+pub struct Neg;
+pub struct Not;
+
+impl UnOp for Inc {
+    #[inline(always)]
+    fn apply<const S: usize>(f: &mut Flags, a: u64) -> u64 {
+        f.inc::<S>(a)
+    }
+}
+impl UnOp for Dec {
+    #[inline(always)]
+    fn apply<const S: usize>(f: &mut Flags, a: u64) -> u64 {
+        f.dec::<S>(a)
+    }
+}
+impl UnOp for Neg {
+    #[inline(always)]
+    fn apply<const S: usize>(f: &mut Flags, a: u64) -> u64 {
+        f.sub::<S>(0, a)
+    }
+}
+impl UnOp for Not {
+    #[inline(always)]
+    fn apply<const S: usize>(_: &mut Flags, a: u64) -> u64 {
+        !a & mask::<S>()
+    }
+}
+
+/// `dst = OP dst`.
+pub fn unary<K: UnOp, D: Dst, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    let loc = D::locate::<S>(cpu, bus, op, true)?;
+    let a = D::load::<S>(cpu, bus, op, loc)?;
+    let r = K::apply::<S>(&mut cpu.flags, a);
+    D::store::<S>(cpu, bus, op, loc, r)
+}
+
+fn build_unary<K: UnOp + 'static>(ins: &Instruction, _: &mut Op) -> Option<Handler> {
+    let size = operand_size(ins, 0);
+    match form(ins, 0) {
+        Form::Reg => sized!(size, unary::<K, Reg0>),
+        Form::Mem => sized!(size, unary::<K, Mem>),
+        _ => None,
+    }
+}
+
+pub fn register(t: &mut Table) {
+    t.set(Mnemonic::Add, build_binary::<Add>);
+    t.set(Mnemonic::Or, build_binary::<Or>);
+    t.set(Mnemonic::Adc, build_binary::<Adc>);
+    t.set(Mnemonic::Sbb, build_binary::<Sbb>);
+    t.set(Mnemonic::And, build_binary::<And>);
+    t.set(Mnemonic::Sub, build_sub);
+    t.set(Mnemonic::Xor, build_xor);
+    t.set(Mnemonic::Cmp, build_binary::<Cmp>);
+    t.set(Mnemonic::Test, build_binary::<Test>);
+    t.set(Mnemonic::Inc, build_unary::<Inc>);
+    t.set(Mnemonic::Dec, build_unary::<Dec>);
+    t.set(Mnemonic::Neg, build_unary::<Neg>);
+    t.set(Mnemonic::Not, build_unary::<Not>);
+}

@@ -1,0 +1,5 @@
+//! (bit family: to be implemented)
+
+use super::Table;
+
+pub fn register(_t: &mut Table) {}

@@ -1,0 +1,5 @@
+//! (shift family: to be implemented)
+
+use super::Table;
+
+pub fn register(_t: &mut Table) {}

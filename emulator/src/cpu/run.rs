@@ -1,0 +1,169 @@
+//! The run loop: blocks, interrupts, exceptions and the instruction budget.
+
+use super::exception::{vector, Exception};
+use super::interrupt::EventKind;
+use super::{reg, Cpu};
+use crate::bus::Bus;
+
+/// Why [`Cpu::run`] returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// The instruction budget is used up.
+    Budget,
+    /// HLT with no interrupt to wake it (`halted` stays set; run again after an event).
+    Halted,
+    /// HLT with interrupts disabled: nothing can ever wake the CPU.
+    HaltedForever,
+    /// A triple fault shut the processor down; [`Cpu::shutdown`] says why.
+    TripleFault,
+}
+
+/// Exception class for double-fault detection (SDM vol. 3, table 6-5).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Benign,
+    Contributory,
+    PageFault,
+}
+
+fn class(v: u8) -> Class {
+    match v {
+        vector::DE | vector::TS | vector::NP | vector::SS | vector::GP => Class::Contributory,
+        vector::PF => Class::PageFault,
+        _ => Class::Benign,
+    }
+}
+
+impl Cpu {
+    /// Runs until `budget` instructions have retired, the CPU halts, or it shuts down.
+    ///
+    /// Exceptions delivered also consume budget, so a guest stuck in a fault loop still
+    /// returns control to the caller.
+    pub fn run(&mut self, bus: &mut dyn Bus, budget: u64) -> Exit {
+        if self.shutdown.is_some() {
+            return Exit::TripleFault;
+        }
+        self.intr = bus.interrupt_pending();
+        self.sync_a20(bus);
+        let mut left = budget;
+        while left > 0 {
+            if self.intr && !self.shadow && self.flags.iff() {
+                self.halted = false;
+                self.take_interrupt(bus);
+                if self.shutdown.is_some() {
+                    return Exit::TripleFault;
+                }
+                left -= 1;
+                continue;
+            }
+            if self.halted {
+                return if self.flags.iff() { Exit::Halted } else { Exit::HaltedForever };
+            }
+            let block = match self.fetch_block(bus) {
+                Ok(b) => b,
+                Err(e) => {
+                    self.exception(bus, e);
+                    if self.shutdown.is_some() {
+                        return Exit::TripleFault;
+                    }
+                    left -= 1;
+                    continue;
+                }
+            };
+            let mut n = block.ops.len().min(left.min(usize::MAX as u64) as usize);
+            if self.shadow {
+                // One instruction runs in the interrupt shadow, then interrupts are checked.
+                n = 1;
+                self.shadow = false;
+            }
+            let start = self.icount;
+            for op in &block.ops[..n] {
+                self.gpr[reg::NEXT_RIP as usize] = self.rip.wrapping_add(op.len as u64) & self.ip_mask;
+                match (op.exec)(self, bus, op) {
+                    Ok(()) => {
+                        self.rip = self.gpr[reg::NEXT_RIP as usize];
+                        self.icount += 1;
+                        if self.end_block {
+                            self.end_block = false;
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        self.end_block = false;
+                        self.exception(bus, e);
+                        left = left.saturating_sub(1);
+                        break;
+                    }
+                }
+            }
+            left = left.saturating_sub(self.icount - start);
+            if self.shutdown.is_some() {
+                return Exit::TripleFault;
+            }
+        }
+        Exit::Budget
+    }
+
+    /// Re-reads the A20 gate; a change flushes translations and decoded code.
+    pub(crate) fn sync_a20(&mut self, bus: &mut dyn Bus) {
+        let a20 = bus.a20_enabled();
+        if a20 != self.a20 {
+            self.a20 = a20;
+            self.tlb.flush_all();
+            self.code.clear();
+        }
+    }
+
+    /// Called by port-I/O handlers: device state may have changed.
+    pub(crate) fn after_port_io(&mut self, bus: &mut dyn Bus) {
+        self.intr = bus.interrupt_pending();
+        self.sync_a20(bus);
+        self.end_block = true;
+    }
+
+    fn take_interrupt(&mut self, bus: &mut dyn Bus) {
+        let v = bus.acknowledge_interrupt();
+        self.intr = bus.interrupt_pending();
+        self.stats.interrupts += 1;
+        bus.cpu_event(self.icount, &crate::bus::CpuEvent::Interrupt { vector: v, rip: self.rip });
+        if let Err(e) = self.deliver(bus, v, None, EventKind::External, self.rip) {
+            self.exception(bus, e);
+        }
+    }
+
+    /// Delivers exception `e` raised by the instruction at RIP, escalating to a double
+    /// fault or a triple fault as the SDM prescribes.
+    pub(crate) fn exception(&mut self, bus: &mut dyn Bus, e: Exception) {
+        let mut cur = e;
+        // Bounded: each step either succeeds, escalates one level, or shuts down.
+        for _ in 0..4 {
+            *self.stats.exceptions.entry(cur.vector).or_insert(0) += 1;
+            if cur.vector == vector::PF {
+                self.cr2 = cur.address;
+            }
+            bus.cpu_event(self.icount, &crate::bus::CpuEvent::Exception { vector: cur.vector, error_code: cur.error_code, rip: self.rip, address: cur.address });
+            let second = match self.deliver(bus, cur.vector, cur.error_code, EventKind::Exception, self.rip) {
+                Ok(()) => return,
+                Err(s) => s,
+            };
+            if cur.vector == vector::DF {
+                self.triple_fault(bus, format!("{} while delivering #DF", second.name()));
+                return;
+            }
+            let (c1, c2) = (class(cur.vector), class(second.vector));
+            let double = (c1 == Class::Contributory && c2 == Class::Contributory) || (c1 == Class::PageFault && c2 != Class::Benign);
+            cur = if double {
+                Exception::with_code(vector::DF, 0)
+            } else {
+                second
+            };
+        }
+        self.triple_fault(bus, "exception delivery kept faulting".into());
+    }
+
+    fn triple_fault(&mut self, bus: &mut dyn Bus, why: String) {
+        let msg = format!("triple fault: {why}\n{}", self.dump());
+        bus.cpu_event(self.icount, &crate::bus::CpuEvent::TripleFault);
+        self.shutdown = Some(msg);
+    }
+}

@@ -1,0 +1,190 @@
+//! Guest physical memory.
+//!
+//! One anonymous host mapping (`memmap2`) backs the whole guest physical address range
+//! `[0, size)`. The PC layout carves it up as a real PC does:
+//!
+//! | range                  | kind  | behaviour                                             |
+//! |------------------------|-------|-------------------------------------------------------|
+//! | `0 .. 0xA0000`         | RAM   | conventional memory                                   |
+//! | `0xA0000 .. 0xC0000`   | MMIO  | legacy video window, dispatched to the [`Bus`]        |
+//! | `0xC0000 .. 0x100000`  | ROM   | option/BIOS ROM: readable and executable, writes drop |
+//! | `0x100000 .. size`     | RAM   | extended memory                                       |
+//! | `size ..`              | MMIO  | unassigned unless a device claims it                  |
+//!
+//! Firmware fills the ROM window with [`PhysMemory::load`], which ignores the write
+//! protection.
+//!
+//! [`Bus`]: crate::bus::Bus
+
+use memmap2::MmapMut;
+use thiserror::Error;
+
+/// Start of the legacy hole (640 KiB).
+pub const HOLE_START: u64 = 0xA0000;
+/// Start of the ROM window inside the hole.
+pub const ROM_START: u64 = 0xC0000;
+/// End of the legacy hole (1 MiB).
+pub const HOLE_END: u64 = 0x100000;
+/// Guest page size used by the decode cache and the TLB.
+pub const PAGE_SIZE: u64 = 4096;
+
+/// What a guest physical address refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Region {
+    Ram,
+    Rom,
+    Mmio,
+}
+
+#[derive(Debug, Error)]
+pub enum MemoryError {
+    #[error("guest memory size {0:#x} is too small (at least 2 MiB)")]
+    TooSmall(u64),
+    #[error("guest memory size {0:#x} is not a multiple of 4 KiB")]
+    Unaligned(u64),
+    #[error("guest memory size {0:#x} exceeds the 64 GiB limit")]
+    TooLarge(u64),
+    #[error("could not map {size:#x} bytes of guest memory: {source}")]
+    Map { size: u64, source: std::io::Error },
+    #[error("physical range {addr:#x}+{len:#x} is outside guest memory")]
+    OutOfRange { addr: u64, len: u64 },
+}
+
+/// The guest's physical memory.
+pub struct PhysMemory {
+    map: MmapMut,
+    size: u64,
+}
+
+impl PhysMemory {
+    /// Maps `size` bytes of zeroed guest memory.
+    pub fn new(size: u64) -> Result<Self, MemoryError> {
+        if size < 2 << 20 {
+            return Err(MemoryError::TooSmall(size));
+        }
+        if size % PAGE_SIZE != 0 {
+            return Err(MemoryError::Unaligned(size));
+        }
+        if size > 64 << 30 {
+            return Err(MemoryError::TooLarge(size));
+        }
+        let map = MmapMut::map_anon(size as usize).map_err(|source| MemoryError::Map { size, source })?;
+        Ok(Self { map, size })
+    }
+
+    /// Size of guest memory in bytes.
+    #[inline]
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Classifies a physical address.
+    #[inline]
+    pub fn region(&self, pa: u64) -> Region {
+        if pa >= self.size {
+            Region::Mmio
+        } else if pa < HOLE_START || pa >= HOLE_END {
+            Region::Ram
+        } else if pa >= ROM_START {
+            Region::Rom
+        } else {
+            Region::Mmio
+        }
+    }
+
+    /// Host pointer to guest physical address `pa`. Only meaningful for `pa < size`.
+    #[inline]
+    pub(crate) fn host_ptr(&self, pa: u64) -> *mut u8 {
+        debug_assert!(pa < self.size);
+        // SAFETY: pa < size, so the offset stays inside the mapping; the pointer is only
+        // dereferenced by callers that checked the access stays inside the same page.
+        unsafe { self.map.as_ptr().add(pa as usize) as *mut u8 }
+    }
+
+    fn check(&self, pa: u64, len: usize) -> Result<(), MemoryError> {
+        match pa.checked_add(len as u64) {
+            Some(end) if end <= self.size => Ok(()),
+            _ => Err(MemoryError::OutOfRange { addr: pa, len: len as u64 }),
+        }
+    }
+
+    /// Copies guest bytes out, ignoring regions (for loaders, firmware and debuggers).
+    pub fn read(&self, pa: u64, buf: &mut [u8]) -> Result<(), MemoryError> {
+        self.check(pa, buf.len())?;
+        buf.copy_from_slice(&self.map[pa as usize..pa as usize + buf.len()]);
+        Ok(())
+    }
+
+    /// Copies bytes into guest memory, ignoring regions, so firmware can fill the ROM window.
+    ///
+    /// The CPU's decode cache does not see these writes: callers that load code into memory a
+    /// running CPU may already have executed must call [`crate::cpu::Cpu::invalidate_code`].
+    pub fn load(&mut self, pa: u64, data: &[u8]) -> Result<(), MemoryError> {
+        self.check(pa, data.len())?;
+        self.map[pa as usize..pa as usize + data.len()].copy_from_slice(data);
+        Ok(())
+    }
+
+    /// Reads a little-endian value of `N` bytes (for page walks and descriptor tables).
+    #[inline]
+    pub fn read_u64(&self, pa: u64) -> Result<u64, MemoryError> {
+        let mut b = [0u8; 8];
+        self.read(pa, &mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    #[inline]
+    pub fn write_u64(&mut self, pa: u64, v: u64) -> Result<(), MemoryError> {
+        self.load(pa, &v.to_le_bytes())
+    }
+
+    #[inline]
+    pub fn read_u32(&self, pa: u64) -> Result<u32, MemoryError> {
+        let mut b = [0u8; 4];
+        self.read(pa, &mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    #[inline]
+    pub fn write_u32(&mut self, pa: u64, v: u32) -> Result<(), MemoryError> {
+        self.load(pa, &v.to_le_bytes())
+    }
+
+    /// The whole of guest memory, for snapshots and inspection.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.map
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_follow_the_pc_layout() {
+        let m = PhysMemory::new(4 << 20).unwrap();
+        assert_eq!(m.region(0), Region::Ram);
+        assert_eq!(m.region(0x9ffff), Region::Ram);
+        assert_eq!(m.region(0xa0000), Region::Mmio);
+        assert_eq!(m.region(0xb8000), Region::Mmio);
+        assert_eq!(m.region(0xc0000), Region::Rom);
+        assert_eq!(m.region(0xfffff), Region::Rom);
+        assert_eq!(m.region(0x100000), Region::Ram);
+        assert_eq!(m.region(4 << 20), Region::Mmio);
+    }
+
+    #[test]
+    fn bad_sizes_are_errors() {
+        assert!(matches!(PhysMemory::new(4096), Err(MemoryError::TooSmall(_))));
+        assert!(matches!(PhysMemory::new((4 << 20) + 1), Err(MemoryError::Unaligned(_))));
+    }
+
+    #[test]
+    fn out_of_range_access_is_an_error() {
+        let mut m = PhysMemory::new(2 << 20).unwrap();
+        assert!(m.load((2 << 20) - 2, &[1, 2, 3]).is_err());
+        assert!(m.read_u64(u64::MAX - 3).is_err());
+        m.write_u32(0x1000, 0xdeadbeef).unwrap();
+        assert_eq!(m.read_u32(0x1000).unwrap(), 0xdeadbeef);
+    }
+}
