@@ -5,6 +5,8 @@
 //! place that delivers it (see `interrupt.rs`). A fault leaves RIP at the faulting
 //! instruction, so it restarts after the handler returns.
 
+use std::num::NonZeroU64;
+
 /// Vector numbers (Intel SDM vol. 3, table 6-1).
 pub mod vector {
     pub const DE: u8 = 0;
@@ -28,23 +30,66 @@ pub mod vector {
 }
 
 /// A CPU exception on its way to delivery.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// Two machine words, so that `Result<(), Exception>`, which every handler returns, travels
+/// in two registers instead of through memory: it is on the hottest path of the
+/// interpreter. `info` packs the vector and the error code; its top bit is always set, which
+/// gives `Result` its niche.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Exception {
-    pub vector: u8,
-    /// The error code pushed on the handler's stack, for vectors that have one.
-    pub error_code: Option<u32>,
     /// For #PF: the faulting linear address, loaded into CR2 when the fault is delivered.
     pub address: u64,
+    info: NonZeroU64,
+}
+
+const INFO_SET: u64 = 1 << 63;
+const INFO_HAS_CODE: u64 = 1 << 62;
+
+impl std::fmt::Debug for Exception {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.name())?;
+        if let Some(c) = self.error_code() {
+            write!(f, "({c:#x})")?;
+        }
+        if self.vector() == vector::PF {
+            write!(f, " at {:#x}", self.address)?;
+        }
+        Ok(())
+    }
 }
 
 impl Exception {
+    const fn pack(vector: u8, code: Option<u32>, address: u64) -> Self {
+        let mut info = INFO_SET | (vector as u64) << 32;
+        if let Some(c) = code {
+            info |= INFO_HAS_CODE | c as u64;
+        }
+        match NonZeroU64::new(info) {
+            Some(info) => Self { address, info },
+            None => unreachable!(),
+        }
+    }
     #[inline]
     pub const fn new(vector: u8) -> Self {
-        Self { vector, error_code: None, address: 0 }
+        Self::pack(vector, None, 0)
     }
     #[inline]
     pub const fn with_code(vector: u8, code: u32) -> Self {
-        Self { vector, error_code: Some(code), address: 0 }
+        Self::pack(vector, Some(code), 0)
+    }
+    /// The exception vector.
+    #[inline]
+    pub const fn vector(&self) -> u8 {
+        (self.info.get() >> 32) as u8
+    }
+    /// The error code pushed on the handler's stack, for vectors that have one.
+    #[inline]
+    pub const fn error_code(&self) -> Option<u32> {
+        if self.info.get() & INFO_HAS_CODE != 0 {
+            Some(self.info.get() as u32)
+        } else {
+            None
+        }
     }
     /// #UD invalid opcode.
     #[inline]
@@ -84,12 +129,12 @@ impl Exception {
     /// #PF at `address` with the page-fault error code.
     #[inline]
     pub const fn pf(address: u64, code: u32) -> Self {
-        Self { vector: vector::PF, error_code: Some(code), address }
+        Self::pack(vector::PF, Some(code), address)
     }
 
     /// Short mnemonic name ("#GP") for dumps and traces.
     pub fn name(&self) -> &'static str {
-        name(self.vector)
+        name(self.vector())
     }
 }
 

@@ -130,8 +130,9 @@ pub struct Stats {
 /// The CPU owns guest physical memory because nearly every instruction touches it; devices
 /// and firmware reach it through [`Cpu::mem`] between runs.
 pub struct Cpu {
-    /// RAX..R15, then the two pseudo-registers [`reg::ZERO`] and [`reg::NEXT_RIP`].
-    pub gpr: [u64; 18],
+    /// RAX..R15, then the pseudo-registers [`reg::ZERO`] and [`reg::NEXT_RIP`]; the rest is
+    /// padding so that any 5-bit register number indexes it without a bounds check.
+    pub gpr: [u64; 32],
     /// Address of the current instruction (offset in CS).
     pub rip: u64,
     pub flags: Flags,
@@ -190,7 +191,7 @@ impl Cpu {
     /// A CPU in its power-on state (real mode, CS:IP = F000:FFF0) with `mem` as its memory.
     pub fn new(mem: PhysMemory) -> Self {
         let mut cpu = Cpu {
-            gpr: [0; 18],
+            gpr: [0; 32],
             rip: 0,
             flags: Flags::default(),
             seg: [Segment::default(); 6],
@@ -231,7 +232,7 @@ impl Cpu {
 
     /// Architectural reset (SDM vol. 3, table 9-1). Memory is left alone.
     pub fn reset(&mut self) {
-        self.gpr = [0; 18];
+        self.gpr = [0; 32];
         self.gpr[reg::RDX as usize] = 0x663; // family 6 model 6 stepping 3, as qemu64
         self.flags = Flags::default();
         let data = ATTR_P | ATTR_S | ATTR_RW | ATTR_ACCESSED;

@@ -18,13 +18,13 @@ impl Cpu {
     /// AH, CH, DH, BH.
     #[inline(always)]
     pub fn reg<const S: usize>(&self, r: u8) -> u64 {
-        let r = r as usize;
+        let r = r as usize & 31;
         match S {
             1 => {
                 if r < 16 {
                     self.gpr[r] & 0xff
                 } else {
-                    (self.gpr[r - 16] >> 8) & 0xff
+                    (self.gpr[(r - 16) & 31] >> 8) & 0xff
                 }
             }
             2 => self.gpr[r] & 0xffff,
@@ -37,13 +37,13 @@ impl Cpu {
     /// writes zero the upper half, as the architecture defines.
     #[inline(always)]
     pub fn set_reg<const S: usize>(&mut self, r: u8, v: u64) {
-        let r = r as usize;
+        let r = r as usize & 31;
         match S {
             1 => {
                 if r < 16 {
                     self.gpr[r] = (self.gpr[r] & !0xff) | (v & 0xff);
                 } else {
-                    let g = &mut self.gpr[r - 16];
+                    let g = &mut self.gpr[(r - 16) & 31];
                     *g = (*g & !0xff00) | ((v & 0xff) << 8);
                 }
             }
@@ -57,8 +57,8 @@ impl Cpu {
     #[inline(always)]
     pub fn ea(&self, m: &MemAddr) -> u64 {
         m.disp
-            .wrapping_add(self.gpr[m.base as usize])
-            .wrapping_add(self.gpr[m.index as usize] << m.scale)
+            .wrapping_add(self.gpr[m.base as usize & 31])
+            .wrapping_add(self.gpr[m.index as usize & 31] << (m.scale & 3))
             & m.amask
     }
 

@@ -137,20 +137,20 @@ impl Cpu {
         let mut cur = e;
         // Bounded: each step either succeeds, escalates one level, or shuts down.
         for _ in 0..4 {
-            *self.stats.exceptions.entry(cur.vector).or_insert(0) += 1;
-            if cur.vector == vector::PF {
+            *self.stats.exceptions.entry(cur.vector()).or_insert(0) += 1;
+            if cur.vector() == vector::PF {
                 self.cr2 = cur.address;
             }
-            bus.cpu_event(self.icount, &crate::bus::CpuEvent::Exception { vector: cur.vector, error_code: cur.error_code, rip: self.rip, address: cur.address });
-            let second = match self.deliver(bus, cur.vector, cur.error_code, EventKind::Exception, self.rip) {
+            bus.cpu_event(self.icount, &crate::bus::CpuEvent::Exception { vector: cur.vector(), error_code: cur.error_code(), rip: self.rip, address: cur.address });
+            let second = match self.deliver(bus, cur.vector(), cur.error_code(), EventKind::Exception, self.rip) {
                 Ok(()) => return,
                 Err(s) => s,
             };
-            if cur.vector == vector::DF {
+            if cur.vector() == vector::DF {
                 self.triple_fault(bus, format!("{} while delivering #DF", second.name()));
                 return;
             }
-            let (c1, c2) = (class(cur.vector), class(second.vector));
+            let (c1, c2) = (class(cur.vector()), class(second.vector()));
             let double = (c1 == Class::Contributory && c2 == Class::Contributory) || (c1 == Class::PageFault && c2 != Class::Benign);
             cur = if double {
                 Exception::with_code(vector::DF, 0)

@@ -339,16 +339,16 @@ mod tests {
         let ctl = long_ctl();
         // User write to a read-only page: present + write + user.
         let e = walk(&mut m, &ctl, 0x400000, Access::write(true)).unwrap_err();
-        assert_eq!((e.vector, e.error_code, e.address), (14, Some(pf::P | pf::W | pf::U), 0x400000));
+        assert_eq!((e.vector(), e.error_code(), e.address), (14, Some(pf::P | pf::W | pf::U), 0x400000));
         // Not present.
         let e = walk(&mut m, &ctl, 0x401000, Access::read(false)).unwrap_err();
-        assert_eq!(e.error_code, Some(0));
+        assert_eq!(e.error_code(), Some(0));
         // Fetch from an NX page.
         let e = walk(&mut m, &ctl, 0x600000, Access::fetch(false)).unwrap_err();
-        assert_eq!(e.error_code, Some(pf::P | pf::I));
+        assert_eq!(e.error_code(), Some(pf::P | pf::I));
         // User read of a supervisor page.
         let e = walk(&mut m, &ctl, 0x600000, Access::read(true)).unwrap_err();
-        assert_eq!(e.error_code, Some(pf::P | pf::U));
+        assert_eq!(e.error_code(), Some(pf::P | pf::U));
         // Supervisor write to a read-only user page: allowed only with WP clear.
         assert!(walk(&mut m, &ctl, 0x400000, Access::write(false)).is_err());
         let no_wp = PagingControl { cr0: CR0_PG | CR0_PE, ..ctl };
@@ -360,7 +360,7 @@ mod tests {
         let mut m = tables();
         let ctl = PagingControl { efer: EFER_LME | EFER_LMA, ..long_ctl() }; // NX is reserved now
         let e = walk(&mut m, &ctl, 0x600000, Access::read(false)).unwrap_err();
-        assert_eq!(e.error_code, Some(pf::P | pf::RSVD));
+        assert_eq!(e.error_code(), Some(pf::P | pf::RSVD));
     }
 
     #[test]
