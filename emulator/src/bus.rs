@@ -4,19 +4,23 @@
 //! for physical accesses that fall outside RAM and ROM, and to sample the INTR line. The
 //! CPU re-samples [`Bus::interrupt_pending`] when a run starts and after every port access,
 //! which are the only points where device state can change during a run.
+//!
+//! Every access carries `now`, the virtual time of the access in clock ticks
+//! ([`crate::cpu::Cpu::now`]: instructions retired plus time skipped while halted), so that
+//! time-dependent devices (a PIT counter read) see exactly when the guest looked.
 
 /// Port and MMIO dispatch plus the external interrupt line.
 pub trait Bus {
     /// `in` from `port`; `size` is 1, 2 or 4 bytes. Unclaimed ports read as all ones.
-    fn port_read(&mut self, port: u16, size: u8) -> u32;
+    fn port_read(&mut self, now: u64, port: u16, size: u8) -> u32;
     /// `out` to `port`; `size` is 1, 2 or 4 bytes.
-    fn port_write(&mut self, port: u16, size: u8, value: u32);
+    fn port_write(&mut self, now: u64, port: u16, size: u8, value: u32);
     /// A read of `size` bytes (1, 2, 4 or 8) at a physical address that is not RAM.
-    fn mmio_read(&mut self, _addr: u64, size: u8) -> u64 {
+    fn mmio_read(&mut self, _now: u64, _addr: u64, size: u8) -> u64 {
         ones(size)
     }
     /// A write at a physical address that is not RAM. Unclaimed writes are dropped.
-    fn mmio_write(&mut self, _addr: u64, _size: u8, _value: u64) {}
+    fn mmio_write(&mut self, _now: u64, _addr: u64, _size: u8, _value: u64) {}
     /// Level of the INTR line (a maskable interrupt is waiting).
     fn interrupt_pending(&mut self) -> bool {
         false
@@ -61,10 +65,10 @@ pub struct TestBus {
 }
 
 impl Bus for TestBus {
-    fn port_read(&mut self, port: u16, size: u8) -> u32 {
+    fn port_read(&mut self, _now: u64, port: u16, size: u8) -> u32 {
         self.inputs.get(&port).copied().unwrap_or(ones(size) as u32)
     }
-    fn port_write(&mut self, port: u16, size: u8, value: u32) {
+    fn port_write(&mut self, _now: u64, port: u16, size: u8, value: u32) {
         self.writes.push((port, size, value));
     }
     fn interrupt_pending(&mut self) -> bool {

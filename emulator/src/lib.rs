@@ -42,6 +42,7 @@
 
 pub mod bus;
 pub mod cpu;
+pub mod devices;
 pub mod memory;
 pub mod mmu;
 pub mod testing;

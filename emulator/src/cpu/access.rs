@@ -327,7 +327,7 @@ impl Cpu {
                     }
                 }
             }
-            Region::Mmio => bus.mmio_read(pa, size),
+            Region::Mmio => bus.mmio_read(self.now(), pa, size),
         }
     }
 
@@ -351,7 +351,7 @@ impl Cpu {
                 }
             }
             Region::Rom => {}
-            Region::Mmio => bus.mmio_write(pa, size, v),
+            Region::Mmio => bus.mmio_write(self.now(), pa, size, v),
         }
     }
 

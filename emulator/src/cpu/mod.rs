@@ -152,8 +152,11 @@ pub struct Cpu {
     pub msr: Msrs,
     pub sse: SseState,
     pub fpu: FpuState,
-    /// Instructions retired since reset: the machine's clock.
+    /// Instructions retired since reset.
     pub icount: u64,
+    /// Clock ticks that passed while the CPU was halted (the machine skips HLT time
+    /// forward); see [`Cpu::now`].
+    pub idle: u64,
     /// Stopped by HLT until an interrupt arrives.
     pub halted: bool,
     /// Set when a triple fault shut the processor down; carries a description.
@@ -210,6 +213,7 @@ impl Cpu {
             sse: SseState::default(),
             fpu: FpuState::default(),
             icount: 0,
+            idle: 0,
             halted: false,
             shutdown: None,
             stats: Stats::default(),
@@ -261,6 +265,13 @@ impl Cpu {
         self.end_block = false;
         self.tlb.flush_all();
         self.update_mode();
+    }
+
+    /// Virtual time in clock ticks: instructions retired plus ticks skipped while halted.
+    /// The TSC and every device's notion of time derive from it.
+    #[inline]
+    pub fn now(&self) -> u64 {
+        self.icount + self.idle
     }
 
     /// CR0.PE is set.

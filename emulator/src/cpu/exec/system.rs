@@ -88,7 +88,7 @@ pub(crate) fn check_io(cpu: &mut Cpu, bus: &mut dyn Bus, port: u16, size: u8) ->
 fn in_<const S: usize, const DX: bool>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     let port = if DX { cpu.gpr[reg::RDX as usize] as u16 } else { op.imm as u16 };
     check_io(cpu, bus, port, S as u8)?;
-    let v = bus.port_read(port, S as u8) as u64;
+    let v = bus.port_read(cpu.now(), port, S as u8) as u64;
     cpu.set_reg::<S>(reg::RAX, v);
     cpu.after_port_io(bus);
     Ok(())
@@ -99,7 +99,7 @@ fn out<const S: usize, const DX: bool>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op
     let port = if DX { cpu.gpr[reg::RDX as usize] as u16 } else { op.imm as u16 };
     check_io(cpu, bus, port, S as u8)?;
     let v = cpu.reg::<S>(reg::RAX);
-    bus.port_write(port, S as u8, v as u32);
+    bus.port_write(cpu.now(), port, S as u8, v as u32);
     cpu.after_port_io(bus);
     Ok(())
 }
