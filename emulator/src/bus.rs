@@ -33,6 +33,12 @@ pub trait Bus {
     fn a20_enabled(&self) -> bool {
         true
     }
+    /// Asked after every port and MMIO write: the machine needs control back now (power-off,
+    /// reset, a firmware call). The run returns [`crate::cpu::Exit::Stopped`] after the
+    /// current instruction.
+    fn stop_requested(&mut self) -> bool {
+        false
+    }
     /// Observer hook: the CPU reports faults, interrupts and CR3 loads here, with the
     /// instruction count at which they happened.
     fn cpu_event(&mut self, _icount: u64, _event: &CpuEvent) {}

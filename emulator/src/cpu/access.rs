@@ -351,7 +351,13 @@ impl Cpu {
                 }
             }
             Region::Rom => {}
-            Region::Mmio => bus.mmio_write(self.now(), pa, size, v),
+            Region::Mmio => {
+                bus.mmio_write(self.now(), pa, size, v);
+                if bus.stop_requested() {
+                    self.stop = true;
+                    self.end_block = true;
+                }
+            }
         }
     }
 

@@ -182,6 +182,8 @@ pub struct Cpu {
     pub(crate) shadow: bool,
     /// A handler asks the loop to leave the current block (mode change, I/O, SMC).
     pub(crate) end_block: bool,
+    /// The bus asked the run to return after the current instruction.
+    pub(crate) stop: bool,
     /// Cached INTR line level, re-sampled after port I/O.
     pub(crate) intr: bool,
     /// Cached A20 gate.
@@ -226,6 +228,7 @@ impl Cpu {
             ip_mask: 0xffff,
             shadow: false,
             end_block: false,
+            stop: false,
             intr: false,
             a20: true,
             tlb: Tlb::new(),

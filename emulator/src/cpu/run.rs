@@ -16,6 +16,8 @@ pub enum Exit {
     HaltedForever,
     /// A triple fault shut the processor down; [`Cpu::shutdown`] says why.
     TripleFault,
+    /// The bus asked for control back ([`Bus::stop_requested`]) after an I/O access.
+    Stopped,
 }
 
 /// Exception class for double-fault detection (SDM vol. 3, table 6-5).
@@ -100,6 +102,10 @@ impl Cpu {
             if self.shutdown.is_some() {
                 return Exit::TripleFault;
             }
+            if self.stop {
+                self.stop = false;
+                return Exit::Stopped;
+            }
         }
         Exit::Budget
     }
@@ -118,6 +124,9 @@ impl Cpu {
     pub(crate) fn after_port_io(&mut self, bus: &mut dyn Bus) {
         self.intr = bus.interrupt_pending();
         self.sync_a20(bus);
+        if bus.stop_requested() {
+            self.stop = true;
+        }
         self.end_block = true;
     }
 
