@@ -43,6 +43,7 @@
 pub mod bus;
 pub mod cpu;
 pub mod devices;
+pub mod firmware;
 pub mod memory;
 pub mod mmu;
 pub mod testing;
