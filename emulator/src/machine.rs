@@ -1,0 +1,420 @@
+//! The PC: a CPU, its devices, firmware, and virtual time.
+//!
+//! **Time.** The machine's clock is [`Cpu::now`]: instructions retired plus ticks skipped
+//! while halted. One tick is `1e9 / rate` virtual nanoseconds; the default rate,
+//! [`DEFAULT_RATE`] = 1 000 000 000 ticks per virtual second, makes one instruction one
+//! virtual nanosecond, about a real CPU's pace (10 M instructions per 10 ms timer tick).
+//! Devices see virtual nanoseconds; nothing reads the host clock except the optional
+//! host-time guard that stops a hung run.
+//!
+//! **Events.** The machine owns the one event schedule: before each slice it asks every
+//! timed device for its next event and lets the CPU run exactly until then (the CPU stops
+//! at an exact instruction count), then brings the devices up to date and raises their
+//! interrupts. HLT with interrupts enabled skips time forward to the next event; HLT with
+//! interrupts disabled and nothing pending ends the run. Same images and options, same
+//! run: identical console output and instruction count.
+
+use std::time::{Duration, Instant};
+
+use crate::bus::{Bus, CpuEvent};
+use crate::cpu::{Cpu, Exit};
+use crate::devices::cmos::Cmos;
+use crate::devices::ide::{Disk, IdeController};
+use crate::devices::kbc::Kbc;
+use crate::devices::pic::Pic;
+use crate::devices::pit::Pit;
+use crate::devices::power::{Power, PowerRequest};
+use crate::devices::uart::Uart;
+use crate::devices::vga::Vga;
+use crate::devices::{Nanos, PortDevice, Timed};
+use crate::firmware::bios::{Bios, BiosHost, BootError};
+use crate::memory::{MemoryError, PhysMemory};
+
+/// Default clock rate: ticks (instructions) per virtual second.
+pub const DEFAULT_RATE: u64 = 1_000_000_000;
+/// Default RTC epoch: 2026-01-01T00:00:00Z, in Unix seconds.
+pub const DEFAULT_EPOCH: u64 = 1_767_225_600;
+/// Longest slice the CPU runs without the machine looking (1 ms of virtual time at the
+/// default rate), so the console streams and the guards are checked.
+const MAX_SLICE: u64 = 1_000_000;
+
+/// How a machine is built.
+pub struct Config {
+    /// Guest RAM in bytes.
+    pub memory: u64,
+    /// Ticks (instructions) per virtual second.
+    pub rate: u64,
+    /// RTC time at power-on, in Unix seconds.
+    pub epoch: u64,
+    /// IDE drives: `[channel][master/slave]`.
+    pub disks: [[Option<Disk>; 2]; 2],
+}
+
+/// Why a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The guest powered the machine off.
+    PowerOff,
+    /// The guest wrote to isa-debug-exit; QEMU's exit status for it.
+    DebugExit(u32),
+    /// The guest asked for a reset (the run ends, as QEMU's `-no-reboot` does).
+    Reset,
+    /// The virtual-time limit passed.
+    Timeout,
+    /// The host-time guard fired.
+    HostTimeout,
+    /// The instruction limit passed.
+    InstructionLimit,
+    /// A triple fault; the text is a register dump.
+    TripleFault(String),
+    /// HLT with interrupts disabled and nothing pending: the guest can never continue.
+    HaltedForever,
+    /// HLT with interrupts enabled but no device will ever interrupt.
+    Idle,
+}
+
+/// Limits on a run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Limits {
+    /// Virtual time limit.
+    pub virtual_time: Option<Duration>,
+    /// Host (wall-clock) guard.
+    pub host_time: Option<Duration>,
+    /// Instruction limit.
+    pub instructions: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MachineError {
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
+    #[error("boot failed: {0}")]
+    Boot(#[from] BootError),
+    #[error("clock rate must be at least 1000 ticks per second")]
+    BadRate,
+}
+
+/// Every device of the PC, and the glue that routes the CPU's bus cycles to them.
+pub struct PcBus {
+    pub pic: Pic,
+    pub pit: Pit,
+    pub com1: Uart,
+    pub com2: Uart,
+    pub cmos: Cmos,
+    pub kbc: Kbc,
+    pub vga: Vga,
+    pub power: Power,
+    pub ide: IdeController,
+    /// Ticks per virtual second.
+    rate: u64,
+    /// Last virtual time the devices were brought up to.
+    synced: Nanos,
+    stop: bool,
+    /// Power/reset requests the machine has not handled yet.
+    pub request: Option<PowerRequest>,
+    /// Observer: every CPU event, with the tick it happened at (when `trace` is on).
+    pub trace: Option<Vec<(u64, CpuEvent)>>,
+}
+
+impl PcBus {
+    fn ns(&self, ticks: u64) -> Nanos {
+        ticks_to_ns(ticks, self.rate)
+    }
+
+    /// Brings timed devices up to virtual time `ns` and forwards their interrupts.
+    fn sync_ns(&mut self, ns: Nanos) {
+        if ns > self.synced {
+            self.pit.advance(ns);
+            self.cmos.advance(ns);
+            self.synced = ns;
+        }
+        if self.pit.take_irq0_edges() > 0 {
+            // Edge-triggered: a pulse latches one request; several coalesce, as on a PC.
+            self.pic.set_irq(0, true);
+            self.pic.set_irq(0, false);
+        }
+        self.update_irqs();
+    }
+
+    /// Copies the level-triggered device outputs to the PIC.
+    fn update_irqs(&mut self) {
+        self.pic.set_irq(4, self.com1.irq());
+        self.pic.set_irq(3, self.com2.irq());
+        self.pic.set_irq(14, self.ide.irq(0));
+        self.pic.set_irq(15, self.ide.irq(1));
+    }
+
+    /// The next virtual time any device changes on its own.
+    fn next_event(&self) -> Option<Nanos> {
+        [self.pit.next_event(), self.cmos.next_event()].into_iter().flatten().min()
+    }
+
+    fn check_requests(&mut self) {
+        if let Some(r) = self.power.take_request() {
+            self.request = Some(r);
+        }
+        if self.kbc.take_reset_request() {
+            self.request = Some(PowerRequest::Reset);
+        }
+        if self.request.is_some() {
+            self.stop = true;
+        }
+    }
+
+    fn device_for(&mut self, port: u16) -> Option<&mut dyn PortDevice> {
+        Some(match port {
+            0x20 | 0x21 | 0xa0 | 0xa1 | 0x4d0 | 0x4d1 => &mut self.pic,
+            0x40..=0x43 | 0x61 => &mut self.pit,
+            0x3f8..=0x3ff => &mut self.com1,
+            0x2f8..=0x2ff => &mut self.com2,
+            0x70 | 0x71 => &mut self.cmos,
+            0x60 | 0x64 | 0x92 => &mut self.kbc,
+            0x3b4 | 0x3b5 | 0x3ba | 0x3c0..=0x3cf | 0x3d4 | 0x3d5 | 0x3da => &mut self.vga,
+            0x1f0..=0x1f7 | 0x3f6 | 0x170..=0x177 | 0x376 => &mut self.ide,
+            0x80 | 0x501 | 0x604 | 0x8900 | 0xe9 => &mut self.power,
+            _ => return None,
+        })
+    }
+}
+
+/// Converts ticks to virtual nanoseconds at `rate` ticks per second.
+pub fn ticks_to_ns(ticks: u64, rate: u64) -> Nanos {
+    if rate == DEFAULT_RATE {
+        ticks
+    } else {
+        (ticks as u128 * 1_000_000_000 / rate as u128) as u64
+    }
+}
+
+/// Converts virtual nanoseconds to ticks (rounding up, so an event is never early).
+pub fn ns_to_ticks(ns: Nanos, rate: u64) -> u64 {
+    if rate == DEFAULT_RATE {
+        ns
+    } else {
+        (ns as u128 * rate as u128).div_ceil(1_000_000_000) as u64
+    }
+}
+
+impl Bus for PcBus {
+    fn port_read(&mut self, now: u64, port: u16, size: u8) -> u32 {
+        self.sync_ns(self.ns(now));
+        let v = match self.device_for(port) {
+            Some(d) => d.read(port, size),
+            None => crate::bus::ones(size) as u32,
+        };
+        self.update_irqs();
+        v
+    }
+
+    fn port_write(&mut self, now: u64, port: u16, size: u8, value: u32) {
+        self.sync_ns(self.ns(now));
+        if let Some(d) = self.device_for(port) {
+            d.write(port, size, value);
+        }
+        self.update_irqs();
+        self.check_requests();
+    }
+
+    fn mmio_read(&mut self, _now: u64, addr: u64, size: u8) -> u64 {
+        if (0xa0000..0xc0000).contains(&addr) {
+            self.vga.mmio_read(addr, size)
+        } else {
+            crate::bus::ones(size)
+        }
+    }
+
+    fn mmio_write(&mut self, _now: u64, addr: u64, size: u8, value: u64) {
+        if (0xa0000..0xc0000).contains(&addr) {
+            self.vga.mmio_write(addr, size, value);
+        }
+    }
+
+    fn interrupt_pending(&mut self) -> bool {
+        self.pic.interrupt_pending()
+    }
+
+    fn acknowledge_interrupt(&mut self) -> u8 {
+        let v = self.pic.acknowledge();
+        self.update_irqs();
+        v
+    }
+
+    fn a20_enabled(&self) -> bool {
+        self.kbc.a20_enabled()
+    }
+
+    fn stop_requested(&mut self) -> bool {
+        std::mem::take(&mut self.stop)
+    }
+
+    fn cpu_event(&mut self, icount: u64, event: &CpuEvent) {
+        if let Some(t) = &mut self.trace {
+            t.push((icount, event.clone()));
+        }
+    }
+}
+
+/// The BIOS's view of the machine.
+struct Host<'a> {
+    bus: &'a mut PcBus,
+    epoch: u64,
+    now_ns: Nanos,
+}
+
+impl BiosHost for Host<'_> {
+    fn disk_sectors(&self, drive: u8) -> Option<u64> {
+        self.bus.ide.bios_drive_sectors(drive)
+    }
+    fn disk_read(&mut self, drive: u8, lba: u64, buf: &mut [u8; 512]) -> bool {
+        self.bus.ide.bios_read(drive, lba, buf)
+    }
+    fn disk_write(&mut self, drive: u8, lba: u64, buf: &[u8; 512]) -> bool {
+        self.bus.ide.bios_write(drive, lba, buf)
+    }
+    fn console(&mut self, byte: u8) {
+        self.bus.com1.bios_output(byte);
+    }
+    fn a20(&self) -> bool {
+        self.bus.kbc.a20_enabled()
+    }
+    fn set_a20(&mut self, on: bool) {
+        self.bus.kbc.set_a20(on);
+    }
+    fn time(&self) -> (u64, u32) {
+        (self.epoch + self.now_ns / 1_000_000_000, (self.now_ns % 1_000_000_000) as u32)
+    }
+}
+
+/// A PC ready to boot.
+pub struct Machine {
+    pub cpu: Cpu,
+    pub bus: PcBus,
+    bios: Bios,
+    epoch: u64,
+}
+
+impl Machine {
+    /// Builds the PC, installs the BIOS and loads the boot sector of the first disk.
+    pub fn new(config: Config) -> Result<Self, MachineError> {
+        if config.rate < 1000 {
+            return Err(MachineError::BadRate);
+        }
+        let mem = PhysMemory::new(config.memory)?;
+        let mut cpu = Cpu::new(mem);
+        let hard_disks = config.disks.iter().flatten().filter(|d| d.is_some()).count() as u8;
+        let bus = PcBus {
+            pic: Pic::new(),
+            pit: Pit::new(),
+            com1: Uart::new(),
+            com2: Uart::new(),
+            cmos: Cmos::new(config.epoch, config.memory),
+            kbc: Kbc::new(),
+            vga: Vga::new(),
+            power: Power::new(),
+            ide: IdeController::new(config.disks),
+            rate: config.rate,
+            synced: 0,
+            stop: false,
+            request: None,
+            trace: None,
+        };
+        let bios = Bios::new(config.memory);
+        bios.install(&mut cpu, hard_disks);
+        let mut m = Machine { cpu, bus, bios, epoch: config.epoch };
+        let mut host = Host { bus: &mut m.bus, epoch: m.epoch, now_ns: 0 };
+        m.bios.boot(&mut m.cpu, &mut host)?;
+        Ok(m)
+    }
+
+    /// Virtual nanoseconds since power-on.
+    pub fn virtual_ns(&self) -> Nanos {
+        ticks_to_ns(self.cpu.now(), self.bus.rate)
+    }
+
+    /// Takes the bytes the guest wrote to COM1 since the last call.
+    pub fn take_console(&mut self) -> Vec<u8> {
+        self.bus.com1.take_output()
+    }
+
+    /// Runs until the guest stops or a limit passes. `on_output` receives console bytes
+    /// as they appear and may ask to stop by returning false.
+    pub fn run(&mut self, limits: Limits, mut on_output: impl FnMut(&[u8]) -> bool) -> Outcome {
+        let start = Instant::now();
+        let rate = self.bus.rate;
+        let deadline = limits.virtual_time.map(|d| ns_to_ticks(d.as_nanos().min(u64::MAX as u128) as u64, rate));
+        let mut slices: u64 = 0;
+        let outcome = loop {
+            let now = self.cpu.now();
+            self.bus.sync_ns(ticks_to_ns(now, rate));
+            let out = self.bus.com1.take_output();
+            if !out.is_empty() && !on_output(&out) {
+                break Outcome::PowerOff;
+            }
+            if let Some(d) = deadline {
+                if now >= d {
+                    break Outcome::Timeout;
+                }
+            }
+            if let Some(limit) = limits.instructions {
+                if self.cpu.icount >= limit {
+                    break Outcome::InstructionLimit;
+                }
+            }
+            slices += 1;
+            if slices % 64 == 0 {
+                if let Some(h) = limits.host_time {
+                    if start.elapsed() >= h {
+                        break Outcome::HostTimeout;
+                    }
+                }
+            }
+            // Run to the next device event, the deadline, or the slice cap.
+            let next = self.bus.next_event().map(|ns| ns_to_ticks(ns, rate));
+            let mut until = now + MAX_SLICE;
+            for t in [next, deadline].into_iter().flatten() {
+                until = until.min(t.max(now + 1));
+            }
+            if let Some(limit) = limits.instructions {
+                until = until.min(now + limit.saturating_sub(self.cpu.icount).max(1));
+            }
+            match self.cpu.run(&mut self.bus, until - now) {
+                Exit::Budget | Exit::Stopped => {}
+                Exit::Halted => {
+                    let mut host = Host { bus: &mut self.bus, epoch: self.epoch, now_ns: ticks_to_ns(now, rate) };
+                    if self.bios.service(&mut self.cpu, &mut host) {
+                        continue;
+                    }
+                    // Skip to the next event; with none coming, the guest sleeps forever.
+                    let wake = [next, deadline].into_iter().flatten().min();
+                    match wake {
+                        Some(t) if t > self.cpu.now() => self.cpu.idle += t - self.cpu.now(),
+                        Some(_) => {}
+                        None => break Outcome::Idle,
+                    }
+                }
+                Exit::HaltedForever => {
+                    let mut host = Host { bus: &mut self.bus, epoch: self.epoch, now_ns: ticks_to_ns(now, rate) };
+                    if self.bios.service(&mut self.cpu, &mut host) {
+                        continue;
+                    }
+                    if !self.bus.pic.interrupt_pending() {
+                        break Outcome::HaltedForever;
+                    }
+                }
+                Exit::TripleFault => break Outcome::TripleFault(self.cpu.shutdown.clone().unwrap_or_default()),
+            }
+            match self.bus.request.take() {
+                Some(PowerRequest::PowerOff) => break Outcome::PowerOff,
+                Some(PowerRequest::Exit(code)) => break Outcome::DebugExit(code),
+                Some(PowerRequest::Reset) => break Outcome::Reset,
+                None => {}
+            }
+        };
+        let out = self.bus.com1.take_output();
+        if !out.is_empty() {
+            on_output(&out);
+        }
+        self.bus.ide.flush_all();
+        outcome
+    }
+}

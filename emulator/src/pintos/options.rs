@@ -1,0 +1,204 @@
+//! The `pintos` command line: the Pintos-KAIST utility's options, plus ours.
+//!
+//! Everything before `--` is for the utility; everything after is the kernel's command
+//! line. Options the KAIST Makefiles pass for other simulators (`--qemu`, `--bochs`,
+//! `-j`, `-r`) are accepted and ignored so `make check` works unchanged.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// A disk given as an image file or as a size (N means N × 0xfc000 bytes, a fresh
+/// zero-filled disk that disappears after the run).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DiskSpec {
+    File(PathBuf),
+    Size(u64),
+}
+
+/// Bytes in one unit of a disk size given as a number.
+pub const DISK_UNIT: u64 = 0xfc000;
+
+impl DiskSpec {
+    /// Parses `FILE` or `N`: a number is a size unless a file of that name exists.
+    pub fn parse(s: &str) -> Self {
+        match s.parse::<u64>() {
+            Ok(n) if !std::path::Path::new(s).exists() => DiskSpec::Size(n),
+            _ => DiskSpec::File(PathBuf::from(s)),
+        }
+    }
+}
+
+/// A file copied into the guest before the run: `HOST[:GUEST]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PutFile {
+    pub host: PathBuf,
+    pub guest: String,
+}
+
+/// A file copied out of the guest after the run: `GUEST[:HOST]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GetFile {
+    pub guest: String,
+    pub host: PathBuf,
+}
+
+fn parse_put(s: &str) -> Result<PutFile, String> {
+    let (host, guest) = match s.split_once(':') {
+        Some((h, g)) => (h, g.to_string()),
+        None => (s, s.rsplit('/').next().unwrap_or(s).to_string()),
+    };
+    if host.is_empty() || guest.is_empty() {
+        return Err(format!("bad put file `{s}`: expected HOST[:GUEST]"));
+    }
+    if guest.len() > 14 {
+        return Err(format!("guest file name `{guest}` is longer than 14 characters"));
+    }
+    Ok(PutFile { host: PathBuf::from(host), guest })
+}
+
+fn parse_get(s: &str) -> Result<GetFile, String> {
+    let (guest, host) = match s.split_once(':') {
+        Some((g, h)) => (g.to_string(), h),
+        None => (s.to_string(), s.rsplit('/').next().unwrap_or(s)),
+    };
+    if guest.is_empty() || host.is_empty() {
+        return Err(format!("bad get file `{s}`: expected GUEST[:HOST]"));
+    }
+    Ok(GetFile { guest, host: PathBuf::from(host) })
+}
+
+fn parse_disk(s: &str) -> Result<DiskSpec, String> {
+    if s.is_empty() {
+        return Err("empty disk name".into());
+    }
+    Ok(DiskSpec::parse(s))
+}
+
+#[derive(Parser, Clone, Debug)]
+#[command(name = "pintos", about = "Run a Pintos kernel on the deterministic x86-64 emulator", version)]
+pub struct Options {
+    /// No VGA display (always the case: the console is the serial port on stdout).
+    #[arg(short = 'v', long = "no-vga")]
+    pub no_vga: bool,
+    /// Stop soon after a kernel panic, a test failure or a triple fault.
+    #[arg(short = 'k', long = "kill-on-failure")]
+    pub kill_on_failure: bool,
+    /// Stop after SEC seconds of virtual time (also a guard of SEC host seconds).
+    #[arg(short = 'T', long = "timeout", value_name = "SEC")]
+    pub timeout: Option<u64>,
+    /// Guest memory in MB.
+    #[arg(short = 'm', long = "memory", value_name = "MB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(2..=65536))]
+    pub memory: u64,
+    /// Boot disk image (default: ./os.dsk).
+    #[arg(long = "os-disk", value_name = "FILE")]
+    pub os_disk: Option<PathBuf>,
+    /// File-system disk: an image file or a size N (N × 0xfc000 bytes, temporary). Default: ./fs.dsk if it exists.
+    #[arg(long = "fs-disk", value_name = "FILE|N", value_parser = parse_disk)]
+    pub fs_disk: Option<DiskSpec>,
+    /// Scratch disk (default: temporary, sized for the put and get files).
+    #[arg(long = "scratch-disk", value_name = "FILE|N", value_parser = parse_disk)]
+    pub scratch_disk: Option<DiskSpec>,
+    /// Swap disk: an image file or a size N. Default: ./swap.dsk if it exists.
+    #[arg(long = "swap-disk", value_name = "FILE|N", value_parser = parse_disk)]
+    pub swap_disk: Option<DiskSpec>,
+    /// Copy HOST into the guest file system as GUEST (repeatable).
+    #[arg(short = 'p', long = "put-file", value_name = "HOST[:GUEST]", value_parser = parse_put)]
+    pub put: Vec<PutFile>,
+    /// Copy GUEST out of the guest file system to HOST after the run (repeatable).
+    #[arg(short = 'g', long = "get-file", value_name = "GUEST[:HOST]", value_parser = parse_get)]
+    pub get: Vec<GetFile>,
+    /// Mount table file (accepted for compatibility; unused).
+    #[arg(long = "mnts", value_name = "FILE")]
+    pub mnts: Option<PathBuf>,
+    /// Wait for a gdb connection before running.
+    #[arg(long = "gdb")]
+    pub gdb: bool,
+    /// Pass -threads-tests to the kernel.
+    #[arg(short = 't', long = "threads-tests")]
+    pub threads_tests: bool,
+    /// Virtual clock rate: instructions per virtual second. Lower it to shorten time
+    /// slices (more timer interrupts per instruction) and shake out kernel races.
+    #[arg(long = "rate", value_name = "IPS", default_value_t = crate::machine::DEFAULT_RATE, value_parser = clap::value_parser!(u64).range(1000..))]
+    pub rate: u64,
+    /// Accepted for compatibility with the Pintos Makefiles; ignored.
+    #[arg(long = "qemu", hide = true)]
+    pub qemu: bool,
+    #[arg(long = "bochs", hide = true)]
+    pub bochs: bool,
+    #[arg(short = 'j', long = "jitter", hide = true)]
+    pub jitter: Option<u64>,
+    #[arg(short = 'r', long = "realtime", hide = true)]
+    pub realtime: bool,
+    /// The kernel command line (after `--`).
+    #[arg(last = true, value_name = "KERNEL ARGS")]
+    pub kernel_args: Vec<String>,
+}
+
+/// Builds the kernel's argument list as the KAIST utility does: leading options first,
+/// then `put NAME` for every put file, then the rest (`run ...`).
+pub fn kernel_argv(opts: &Options) -> Vec<String> {
+    let split = opts.kernel_args.iter().position(|a| !a.starts_with('-')).unwrap_or(opts.kernel_args.len());
+    let mut argv: Vec<String> = opts.kernel_args[..split].to_vec();
+    if opts.threads_tests && !argv.iter().any(|a| a == "-threads-tests") {
+        argv.push("-threads-tests".into());
+    }
+    for p in &opts.put {
+        argv.push("put".into());
+        argv.push(p.guest.clone());
+    }
+    argv.extend(opts.kernel_args[split..].iter().cloned());
+    for g in &opts.get {
+        argv.push("get".into());
+        argv.push(g.guest.clone());
+    }
+    argv
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Options {
+        Options::try_parse_from(std::iter::once("pintos").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn kaist_make_check_command_line_parses() {
+        let o = parse(&["-v", "-k", "-T", "60", "-m", "20", "--fs-disk=10", "-p", "tests/userprog/args-many:args-many", "--swap-disk=4", "--", "-q", "-f", "run", "args-many a b c"]);
+        assert!(o.no_vga && o.kill_on_failure);
+        assert_eq!(o.timeout, Some(60));
+        assert_eq!(o.memory, 20);
+        assert_eq!(o.fs_disk, Some(DiskSpec::Size(10)));
+        assert_eq!(o.swap_disk, Some(DiskSpec::Size(4)));
+        assert_eq!(o.put, vec![PutFile { host: "tests/userprog/args-many".into(), guest: "args-many".into() }]);
+        assert_eq!(kernel_argv(&o), ["-q", "-f", "put", "args-many", "run", "args-many a b c"]);
+    }
+
+    #[test]
+    fn put_defaults_guest_to_base_name() {
+        let o = parse(&["-p", "a/b/echo", "--", "run", "echo"]);
+        assert_eq!(o.put[0].guest, "echo");
+    }
+
+    #[test]
+    fn get_files_come_after_run() {
+        let o = parse(&["-g", "out.txt", "--", "-q", "run", "x"]);
+        assert_eq!(kernel_argv(&o), ["-q", "run", "x", "get", "out.txt"]);
+    }
+
+    #[test]
+    fn bad_options_are_errors() {
+        assert!(Options::try_parse_from(["pintos", "-m", "abc"]).is_err());
+        assert!(Options::try_parse_from(["pintos", "-m", "0"]).is_err());
+        assert!(Options::try_parse_from(["pintos", "--bogus"]).is_err());
+        assert!(Options::try_parse_from(["pintos", "-p", ":x"]).is_err());
+        assert!(Options::try_parse_from(["pintos", "-p", "x:fifteen-chars-x"]).is_err());
+    }
+
+    #[test]
+    fn threads_tests_flag_reaches_the_kernel() {
+        let o = parse(&["-t", "--", "-q", "run", "alarm-single"]);
+        assert_eq!(kernel_argv(&o), ["-q", "-threads-tests", "run", "alarm-single"]);
+    }
+}
