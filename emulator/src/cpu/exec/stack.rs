@@ -117,7 +117,14 @@ fn leave<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, _: &Op) -> Result<(),
 }
 
 fn build_leave(ins: &Instruction, _: &mut Op) -> Option<Handler> {
-    sized_wide!(ins.stack_pointer_increment() as usize, leave)
+    // iced reports no fixed stack-pointer increment for leave; the code gives the size.
+    use iced_x86::Code::*;
+    match ins.code() {
+        Leavew => Some(leave::<2>),
+        Leaved => Some(leave::<4>),
+        Leaveq => Some(leave::<8>),
+        _ => None,
+    }
 }
 
 /// `push sreg`: the selector, zero-extended to the operand size.
