@@ -40,6 +40,7 @@
 //! Nothing here reads the host clock or host randomness. Time is [`cpu::Cpu::icount`], the
 //! count of retired instructions; `rdtsc` derives from it.
 
+pub mod bare_metal;
 pub mod bus;
 pub mod cpu;
 pub mod devices;

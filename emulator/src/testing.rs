@@ -6,7 +6,7 @@
 //! | address     | contents                                                        |
 //! |-------------|-----------------------------------------------------------------|
 //! | `0x0500`    | GDT: null, kernel code 0x08, kernel data 0x10, user code 0x1b,  |
-//! |             | user data 0x23, 32-bit code 0x30, TSS 0x38 (16 bytes)           |
+//! |             | user data 0x23, 32-bit code 0x28, TSS 0x30 (16 bytes)           |
 //! | `0x0600`    | TSS                                                             |
 //! | `0x1000`    | PML4, then PDPT at 0x2000, page directories from 0x3000         |
 //! | `0x8000`    | IDT (256 16-byte gates, none present until a test adds them)    |
@@ -30,8 +30,8 @@ pub const KERNEL_CS: u16 = 0x08;
 pub const KERNEL_DS: u16 = 0x10;
 pub const USER_CS: u16 = 0x1b;
 pub const USER_DS: u16 = 0x23;
-pub const CODE32: u16 = 0x30;
-pub const TSS_SEL: u16 = 0x38;
+pub const CODE32: u16 = 0x28;
+pub const TSS_SEL: u16 = 0x30;
 
 /// Raw GDT entries of the layout above (the TSS descriptor is filled in by [`long_mode`]).
 pub const GDT_ENTRIES: [u64; 7] = [

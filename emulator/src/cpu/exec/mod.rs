@@ -13,7 +13,9 @@
 pub mod alu;
 pub mod bit;
 pub mod control;
+pub mod far;
 pub mod mov;
+pub mod msr;
 pub mod muldiv;
 pub mod shift;
 pub mod sse;

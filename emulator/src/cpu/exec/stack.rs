@@ -1,4 +1,4 @@
-//! Stack operations: push, pop, leave (enter, pusha/popa and segment pushes belong here too).
+//! Stack operations: push, pop (including segment registers), enter, leave, pusha, popa.
 
 use iced_x86::{Instruction, Mnemonic};
 
@@ -7,7 +7,7 @@ use crate::bus::Bus;
 use crate::cpu::decode::{Handler, Op};
 use crate::cpu::exception::Exception;
 use crate::cpu::operand::{Dst, Imm, Mem, Reg0, Src};
-use crate::cpu::segment::{ATTR_DB, SS};
+use crate::cpu::segment::{ATTR_DB, CS, SS};
 use crate::cpu::{reg, Cpu};
 use crate::sized_wide;
 
@@ -63,7 +63,7 @@ fn push<V: Src, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Re
 /// `push rsp` pushes the value before the decrement, which `push` above already does.
 fn build_push(ins: &Instruction, _: &mut Op) -> Option<Handler> {
     if ins.op0_kind() == iced_x86::OpKind::Register && ins.op0_register().is_segment_register() {
-        return None;
+        return sized_wide!(ins.stack_pointer_increment().unsigned_abs() as usize, push_sreg);
     }
     let size = match form(ins, 0) {
         Form::Imm => ins.stack_pointer_increment().unsigned_abs() as usize,
@@ -91,9 +91,11 @@ fn pop<D: Dst, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Res
     r
 }
 
-fn build_pop(ins: &Instruction, _: &mut Op) -> Option<Handler> {
+fn build_pop(ins: &Instruction, op: &mut Op) -> Option<Handler> {
     if ins.op0_kind() == iced_x86::OpKind::Register && ins.op0_register().is_segment_register() {
-        return None;
+        // pop ss opens an interrupt shadow and may change the stack size: end the block.
+        op.stop = true;
+        return sized_wide!(ins.stack_pointer_increment() as usize, pop_sreg);
     }
     let size = operand_size(ins, 0);
     match form(ins, 0) {
@@ -115,10 +117,129 @@ fn leave<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, _: &Op) -> Result<(),
 }
 
 fn build_leave(ins: &Instruction, _: &mut Op) -> Option<Handler> {
-    sized_wide!(ins.stack_pointer_increment() as usize, leave)
+    // iced reports no fixed stack-pointer increment for leave; the code gives the size.
+    use iced_x86::Code::*;
+    match ins.code() {
+        Leavew => Some(leave::<2>),
+        Leaved => Some(leave::<4>),
+        Leaveq => Some(leave::<8>),
+        _ => None,
+    }
+}
+
+/// `push sreg`: the selector, zero-extended to the operand size.
+fn push_sreg<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    let v = cpu.seg[op.r[0] as usize].selector as u64;
+    cpu.push::<S>(bus, v)
+}
+
+/// `pop sreg`: the segment is loaded (and checked) before RSP moves, so a fault leaves
+/// RSP alone. The increment uses the stack size in effect before the load.
+fn pop_sreg<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    let m = cpu.stack_mask();
+    let old = cpu.gpr[reg::RSP as usize];
+    let v = cpu.peek::<S>(bus, 0)?;
+    let seg = op.r[0];
+    if seg == CS {
+        return Err(Exception::ud());
+    }
+    cpu.load_segment(bus, seg, v as u16)?;
+    cpu.gpr[reg::RSP as usize] = (old & !m) | (old.wrapping_add(S as u64) & m);
+    if seg == SS {
+        cpu.shadow = true;
+        cpu.end_block = true;
+    }
+    Ok(())
+}
+
+/// `enter alloc, level` (SDM ENTER): push RBP, copy `level - 1` outer frame pointers, push
+/// the new frame pointer, then allocate. Registers are restored if any access faults.
+fn enter<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    let (rsp, rbp) = (cpu.gpr[reg::RSP as usize], cpu.gpr[reg::RBP as usize]);
+    let r = enter_inner::<S>(cpu, bus, op.imm & 0xffff, op.imm2 & 31);
+    if r.is_err() {
+        cpu.gpr[reg::RSP as usize] = rsp;
+        cpu.gpr[reg::RBP as usize] = rbp;
+    }
+    r
+}
+
+fn enter_inner<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, alloc: u64, level: u64) -> Result<(), Exception> {
+    let m = cpu.stack_mask();
+    cpu.push::<S>(bus, cpu.reg::<S>(reg::RBP))?;
+    let frame = cpu.gpr[reg::RSP as usize] & m;
+    if level > 0 {
+        let mut bp = cpu.gpr[reg::RBP as usize];
+        for _ in 1..level {
+            bp = (bp & !m) | (bp.wrapping_sub(S as u64) & m);
+            let v = cpu.read_seg::<S>(bus, SS, bp & m)?;
+            cpu.push::<S>(bus, v)?;
+        }
+        cpu.push::<S>(bus, frame)?;
+    }
+    // The new frame pointer has the operand size; the allocation uses the stack size.
+    cpu.set_reg::<S>(reg::RBP, frame);
+    let sp = cpu.gpr[reg::RSP as usize];
+    let nsp = sp.wrapping_sub(alloc) & m;
+    // Touch the new stack top so a too-small stack faults here, as hardware does.
+    cpu.linear(SS, nsp, 1, true)?;
+    cpu.gpr[reg::RSP as usize] = (sp & !m) | nsp;
+    Ok(())
+}
+
+fn build_enter(ins: &Instruction, _: &mut Op) -> Option<Handler> {
+    use iced_x86::Code::*;
+    match ins.code() {
+        Enterw_imm16_imm8 => Some(enter::<2>),
+        Enterd_imm16_imm8 => Some(enter::<4>),
+        Enterq_imm16_imm8 => Some(enter::<8>),
+        _ => None,
+    }
+}
+
+/// `pusha`/`pushad` (legacy modes only: 64-bit mode decodes them as invalid).
+fn pusha<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, _: &Op) -> Result<(), Exception> {
+    if cpu.long64 {
+        return Err(Exception::ud());
+    }
+    let saved = cpu.gpr[reg::RSP as usize];
+    let sp = cpu.reg::<S>(reg::RSP);
+    for r in [reg::RAX, reg::RCX, reg::RDX, reg::RBX, reg::RSP, reg::RBP, reg::RSI, reg::RDI] {
+        let v = if r == reg::RSP { sp } else { cpu.reg::<S>(r) };
+        if let Err(e) = cpu.push::<S>(bus, v) {
+            cpu.gpr[reg::RSP as usize] = saved;
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// `popa`/`popad`: the saved stack pointer slot is skipped.
+fn popa<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, _: &Op) -> Result<(), Exception> {
+    if cpu.long64 {
+        return Err(Exception::ud());
+    }
+    let mut vals = [0u64; 8];
+    for (i, v) in vals.iter_mut().enumerate() {
+        *v = cpu.peek::<S>(bus, (i * S) as u64)?;
+    }
+    for (i, r) in [reg::RDI, reg::RSI, reg::RBP, reg::RSP, reg::RBX, reg::RDX, reg::RCX, reg::RAX].into_iter().enumerate() {
+        if r != reg::RSP {
+            cpu.set_reg::<S>(r, vals[i]);
+        }
+    }
+    let m = cpu.stack_mask();
+    let sp = cpu.gpr[reg::RSP as usize];
+    cpu.gpr[reg::RSP as usize] = (sp & !m) | (sp.wrapping_add(8 * S as u64) & m);
+    Ok(())
 }
 
 pub fn register(t: &mut Table) {
+    t.set(Mnemonic::Enter, build_enter);
+    t.set(Mnemonic::Pusha, |_, _| Some(pusha::<2> as Handler));
+    t.set(Mnemonic::Pushad, |_, _| Some(pusha::<4> as Handler));
+    t.set(Mnemonic::Popa, |_, _| Some(popa::<2> as Handler));
+    t.set(Mnemonic::Popad, |_, _| Some(popa::<4> as Handler));
     t.set(Mnemonic::Push, build_push);
     t.set(Mnemonic::Pop, build_pop);
     t.set(Mnemonic::Leave, build_leave);
