@@ -33,10 +33,10 @@ pub struct ReportBus {
 }
 
 impl Bus for ReportBus {
-    fn port_read(&mut self, _port: u16, size: u8) -> u32 {
+    fn port_read(&mut self, _now: u64, _port: u16, size: u8) -> u32 {
         crate::bus::ones(size) as u32
     }
-    fn port_write(&mut self, port: u16, _size: u8, value: u32) {
+    fn port_write(&mut self, _now: u64, port: u16, _size: u8, value: u32) {
         match port {
             STAGE_PORT => self.reports.push(Report::Stage(value as u8)),
             VALUE_PORT => self.reports.push(Report::Value(value)),

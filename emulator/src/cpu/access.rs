@@ -79,7 +79,7 @@ impl Cpu {
     fn linear_legacy(&self, seg: u8, off: u64, size: usize, write: bool) -> Result<u64, Exception> {
         let s = &self.seg[seg as usize];
         let fault = || if seg == SS { Exception::ss(0) } else { Exception::gp(0) };
-        if self.protected() && !self.long_mode() || self.long_mode() {
+        if self.protected() {
             // Protected or compatibility mode: a null or unusable segment cannot be used.
             if s.attr & ATTR_P == 0 {
                 return Err(fault());

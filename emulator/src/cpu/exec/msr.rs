@@ -24,7 +24,7 @@
 //!
 //! # Time
 //!
-//! The TSC is virtual: `icount + tsc_offset`. Writing MSR 0x10 sets the offset so the
+//! The TSC is virtual: `now() + tsc_offset` (instructions retired plus halted time). Writing MSR 0x10 sets the offset so the
 //! counter continues from the written value, which keeps runs deterministic.
 
 use iced_x86::Mnemonic;
@@ -134,7 +134,7 @@ fn cpuid_op(cpu: &mut Cpu, _: &mut dyn Bus, _: &Op) -> Result<(), Exception> {
 impl Cpu {
     /// The virtual time-stamp counter.
     pub fn tsc(&self) -> u64 {
-        self.icount.wrapping_add(self.msr.tsc_offset)
+        self.now().wrapping_add(self.msr.tsc_offset)
     }
 
     /// Reads MSR `n`; unknown MSRs raise #GP(0).
@@ -164,7 +164,7 @@ impl Cpu {
     pub fn write_msr(&mut self, n: u32, v: u64) -> Result<(), Exception> {
         let canonical = ((v as i64) << 16 >> 16) as u64 == v;
         match n {
-            msr::TSC => self.msr.tsc_offset = v.wrapping_sub(self.icount),
+            msr::TSC => self.msr.tsc_offset = v.wrapping_sub(self.now()),
             // Bits 11:8 flags (BSP, x2APIC, enable) and the base up to MAXPHYADDR.
             msr::APIC_BASE => {
                 if v & !(((1u64 << mmu::MAXPHYADDR) - 1) & !0x6ff) != 0 {

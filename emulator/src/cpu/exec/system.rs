@@ -589,7 +589,7 @@ fn visible_descriptor(cpu: &mut Cpu, bus: &mut dyn Bus, sel: u16) -> Result<Opti
     }
     let raw = match cpu.read_descriptor(bus, sel) {
         Ok(r) => r,
-        Err(e) if e.vector == crate::cpu::exception::vector::GP => return Ok(None),
+        Err(e) if e.vector() == crate::cpu::exception::vector::GP => return Ok(None),
         Err(e) => return Err(e),
     };
     let d = Segment::from_descriptor(sel, raw);
