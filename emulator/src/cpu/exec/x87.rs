@@ -29,6 +29,15 @@ impl Cpu {
     }
 }
 
+impl crate::cpu::FpuState {
+    /// Recomputes FSW.ES (exception summary) and FSW.B (which mirrors it) from the
+    /// exception flags and the masks in FCW, as hardware does whenever FCW or FSW is loaded.
+    pub fn update_summary(&mut self) {
+        let pending = self.fsw & !self.fcw & 0x3f != 0;
+        self.fsw = (self.fsw & !0x8080) | if pending { 0x8080 } else { 0 };
+    }
+}
+
 fn fninit(cpu: &mut Cpu, _: &mut dyn Bus, _: &Op) -> Result<(), Exception> {
     cpu.fpu_check()?;
     let st = cpu.fpu.st;
@@ -47,6 +56,7 @@ fn fnstcw(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
 fn fldcw(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     cpu.fpu_check()?;
     cpu.fpu.fcw = Mem::get::<2>(cpu, bus, op)? as u16;
+    cpu.fpu.update_summary();
     Ok(())
 }
 
@@ -172,6 +182,7 @@ fn fxrstor<const W64: bool>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result
     let n = if W64 { 8 } else { 6 };
     f.fip = u64_at(8, n);
     f.fdp = u64_at(16, n);
+    f.update_summary();
     for i in 0..8 {
         f.st[i] = u64_at(32 + 16 * i, 8) as u128 | (u16_at(40 + 16 * i) as u128) << 64;
     }
