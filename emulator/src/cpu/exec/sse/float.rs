@@ -302,6 +302,8 @@ impl<K: FOp, T: Fp, const SCALAR: bool> Packed for Arith<K, T, SCALAR> {
 
 /// The predicate of cmpps/cmpss/cmppd/cmpsd (imm8 0-7). The ordered-less-than family
 /// signals on any NaN; equality and (un)ordered tests only on SNaN.
+/// "Not less than" must be true for unordered inputs, hence the negated comparisons.
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
 #[inline(always)]
 fn predicate<T: Fp>(x: T, y: T, p: u8, mx: &mut u32) -> bool {
     let unord = x.is_nan() || y.is_nan();
