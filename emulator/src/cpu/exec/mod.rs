@@ -73,11 +73,13 @@ fn table() -> &'static Table {
         mov::register(&mut t);
         muldiv::register(&mut t);
         shift::register(&mut t);
-        sse::register(&mut t);
         stack::register(&mut t);
         string::register(&mut t);
         system::register(&mut t);
         x87::register(&mut t);
+        // Last: movsd and cmpsd are both string and SSE mnemonics; sse chains to the string
+        // builders registered above for the string forms.
+        sse::register(&mut t);
         t
     })
 }
