@@ -1,0 +1,159 @@
+//! The `pintos` command: a drop-in for the Pintos-KAIST utility that runs the kernel on
+//! our machine instead of QEMU.
+//!
+//! It follows the utility's conventions: `./os.dsk` from the working directory (or
+//! `--os-disk`) is the boot disk, and a copy of it gets the kernel command line written into
+//! its boot sector; `./fs.dsk` and `./swap.dsk` are used when they exist; a disk given as a
+//! number N is a fresh temporary disk of N × 0xfc000 bytes; put files travel on a
+//! temporary scratch disk. Disks are attached as QEMU's `index=0..3`: hd0:0 boot,
+//! hd0:1 file system, hd1:0 scratch, hd1:1 swap. The serial console goes to stdout.
+//!
+//! Exit statuses: 0 the guest powered off; 1 a bad option, image or file (one line on
+//! stderr); 3 triple fault; 4 halted forever (HLT with interrupts off, or idle with no
+//! timer); 5 the guest reset the machine; 124 timeout (after printing `TIMEOUT`, as the
+//! KAIST utility does); for isa-debug-exit, the status QEMU would give ((v << 1) | 1).
+
+pub mod options;
+pub mod scratch;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+use crate::devices::ide::Disk;
+use crate::machine::{Config, Limits, Machine, Outcome, DEFAULT_EPOCH};
+pub use options::{DiskSpec, Options};
+
+/// Room left on the scratch disk for files the kernel writes back with `get`.
+const GET_ROOM: u64 = 16 << 20;
+
+/// Exit statuses (see the module docs).
+pub mod status {
+    pub const OK: i32 = 0;
+    pub const ERROR: i32 = 1;
+    pub const TRIPLE_FAULT: i32 = 3;
+    pub const HALTED: i32 = 4;
+    pub const RESET: i32 = 5;
+    pub const TIMEOUT: i32 = 124;
+}
+
+fn open_disk(spec: &DiskSpec, what: &str) -> Result<Disk> {
+    match spec {
+        DiskSpec::File(p) => Disk::open(p, false).with_context(|| format!("{what} disk {}", p.display())),
+        DiskSpec::Size(n) => {
+            if *n == 0 || *n > 4096 {
+                bail!("{what} disk size {n} is out of range (1..=4096 units of 0xfc000 bytes)");
+            }
+            Disk::zeroed(n * options::DISK_UNIT).with_context(|| format!("{what} disk of size {n}"))
+        }
+    }
+}
+
+/// `Some(spec)` as given, or the default file in the working directory if it exists.
+fn default_disk(given: &Option<DiskSpec>, file: &str) -> Option<DiskSpec> {
+    given.clone().or_else(|| Path::new(file).exists().then(|| DiskSpec::File(PathBuf::from(file))))
+}
+
+/// What `prepare` set up that the run's end needs.
+pub struct Prepared {
+    pub config: Config,
+    /// Bytes of PUT records at the start of the scratch disk (where GET records follow).
+    pub scratch_start: usize,
+}
+
+/// Builds the machine configuration from the options: disks, command line, puts.
+pub fn prepare(opts: &Options) -> Result<Prepared> {
+    let os_path = opts.os_disk.clone().unwrap_or_else(|| PathBuf::from("os.dsk"));
+    let mut os = std::fs::read(&os_path).with_context(|| format!("boot disk {} (run from a Pintos build directory or pass --os-disk)", os_path.display()))?;
+    if os.len() < 512 {
+        bail!("boot disk {} is smaller than one sector", os_path.display());
+    }
+    if os[510..512] != [0x55, 0xaa] {
+        bail!("boot disk {} has no boot signature (0x55aa at offset 510)", os_path.display());
+    }
+    scratch::set_command_line(&mut os, &options::kernel_argv(opts))?;
+    let os = Disk::from_bytes(os).context("boot disk")?;
+
+    let fs = default_disk(&opts.fs_disk, "fs.dsk").map(|s| open_disk(&s, "file-system")).transpose()?;
+    let swap = default_disk(&opts.swap_disk, "swap.dsk").map(|s| open_disk(&s, "swap")).transpose()?;
+
+    let mut puts = Vec::new();
+    for p in &opts.put {
+        let data = std::fs::read(&p.host).with_context(|| format!("put file {}", p.host.display()))?;
+        puts.push((p.guest.clone(), data));
+    }
+    let records = scratch::put_records(&puts)?;
+    let scratch_start = records.len();
+    let scratch = if !opts.put.is_empty() || !opts.get.is_empty() || opts.scratch_disk.is_some() {
+        let min = match &opts.scratch_disk {
+            Some(DiskSpec::Size(n)) => n * options::DISK_UNIT,
+            Some(DiskSpec::File(p)) => bail!("a scratch disk file ({}) is not supported; give a size", p.display()),
+            None => 0,
+        };
+        let want = (records.len() as u64 + if opts.get.is_empty() { 0 } else { GET_ROOM }).max(min).max(512);
+        let mut bytes = records;
+        bytes.resize(want.div_ceil(512) as usize * 512, 0);
+        Some(Disk::from_bytes(bytes).context("scratch disk")?)
+    } else {
+        None
+    };
+    let config = Config {
+        memory: opts.memory << 20,
+        rate: opts.rate,
+        epoch: DEFAULT_EPOCH,
+        disks: [[Some(os), fs], [scratch, swap]],
+    };
+    Ok(Prepared { config, scratch_start })
+}
+
+/// Runs the kernel as the options say, streaming the console to `out`. Returns the exit
+/// status.
+pub fn run(opts: &Options, out: &mut dyn Write) -> Result<i32> {
+    if opts.gdb {
+        bail!("--gdb is not supported yet");
+    }
+    let prepared = prepare(opts)?;
+    let mut machine = Machine::new(prepared.config)?;
+    let timeout = opts.timeout.map(Duration::from_secs);
+    let limits = Limits { virtual_time: timeout, host_time: timeout, instructions: None };
+    let outcome = machine.run(limits, |bytes| {
+        let _ = out.write_all(bytes);
+        let _ = out.flush();
+        true
+    });
+    let code = match &outcome {
+        Outcome::PowerOff => status::OK,
+        Outcome::DebugExit(c) => *c as i32,
+        Outcome::Reset => status::RESET,
+        Outcome::Timeout | Outcome::HostTimeout | Outcome::InstructionLimit => {
+            let _ = out.write_all(b"TIMEOUT");
+            let _ = out.flush();
+            status::TIMEOUT
+        }
+        Outcome::TripleFault(dump) => {
+            eprintln!("pintos: {}", dump.trim_end());
+            status::TRIPLE_FAULT
+        }
+        Outcome::HaltedForever | Outcome::Idle => {
+            eprintln!("pintos: the guest halted with interrupts disabled and nothing pending; it can never continue");
+            status::HALTED
+        }
+    };
+    if !opts.get.is_empty() {
+        let disk = machine.bus.ide.disk_mut(1, 0).context("scratch disk vanished")?;
+        let mut bytes = Vec::with_capacity((disk.sectors() * 512) as usize);
+        let mut sector = [0u8; 512];
+        for lba in 0..disk.sectors() {
+            disk.read_sector(lba, &mut sector).context("reading the scratch disk")?;
+            bytes.extend_from_slice(&sector);
+        }
+        let names: Vec<String> = opts.get.iter().map(|g| g.guest.clone()).collect();
+        let files = scratch::get_records(&bytes, prepared.scratch_start, &names)?;
+        for (g, data) in opts.get.iter().zip(files) {
+            std::fs::write(&g.host, data).with_context(|| format!("writing {}", g.host.display()))?;
+        }
+    }
+    Ok(code)
+}
