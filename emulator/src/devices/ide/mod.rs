@@ -1,0 +1,1130 @@
+//! The two legacy ATA/IDE channels of a PC, in PIO mode.
+//!
+//! # What is modelled
+//!
+//! * Two channels ([`ChannelState`]): primary at command block 0x1f0-0x1f7, control 0x3f6,
+//!   IRQ 14; secondary at 0x170-0x177, 0x376, IRQ 15. Each has a master and a slave slot.
+//! * ATA hard disks only (no ATAPI), LBA28 and CHS addressing, PIO data transfers through
+//!   the 16-bit data register (32-bit accesses are accepted as two words, low word first).
+//! * The commands a BIOS, Pintos and a typical PIO driver use; anything else is aborted
+//!   (ERR + ABRT), which is what ATA requires for unsupported commands.
+//!
+//! # Timing
+//!
+//! Commands complete instantly in virtual time: there is no seek or rotational delay, so a
+//! command's effects (data ready, DRQ, the interrupt) are visible on the access right after
+//! the command write, and BSY is never observed set after a command. The only time BSY reads
+//! as set is while the guest holds SRST asserted in the device control register, as on real
+//! drives (the reset completes when SRST is released). This keeps the device free of timers
+//! and therefore trivially deterministic.
+//!
+//! # Interrupts
+//!
+//! Each drive has an ATA "interrupt pending" flag. It is set when a PIO-in data block is
+//! ready (every sector for READ SECTORS, every block for READ MULTIPLE, IDENTIFY), when a
+//! PIO-out block has been written and the next one is wanted, at the completion of a write
+//! or a non-data command, and on every error completion. It is cleared by reading the Status
+//! register, by writing the Command register and by reset; reading Alternate Status does
+//! not clear it. The channel's IRQ line ([`IdeController::irq`]) is the pending flag of the
+//! selected drive, gated by nIEN (ATA: INTRQ is driven only by the selected device and only
+//! while nIEN is clear, so a pending interrupt appears when nIEN is cleared later).
+//!
+//! # Absent drives (what a probe sees)
+//!
+//! * A channel with no drive at all reads 0xFF on every register (the bus floats high; no
+//!   device drives it) and ignores writes. (QEMU's always-present PIIX controller reads 0x00
+//!   there instead; both make Pintos' probe conclude the same thing: its write-read-back test
+//!   of sector count / LBA low fails, and the error register is neither 0x01 nor 0x81.)
+//! * With only one drive on a channel, register writes still land in the present drive (ATA:
+//!   both devices receive command-block writes), but while the absent position is selected
+//!   every command-block register and Alternate Status read 0x00 and commands are ignored
+//!   (ATA: device 0 answers Status reads for an absent device 1 with 00h and does not
+//!   execute commands addressed to it; QEMU does the same). Pintos' presence test (write 0x55
+//!   / 0xaa to sector count and LBA low, read them back) therefore fails for the absent
+//!   slave, and its after-reset check (error register 0x01, DRDY set) fails too.
+//! * A present drive after reset shows the ATA signature: sector count 1, LBA low 1, LBA mid
+//!   and high 0 (a non-packet device), error 0x01 (diagnostics passed), status DRDY|DSC.
+//!   Pintos' checks on exactly these values make it find exactly the attached disks.
+//!
+//! # Registers after a transfer
+//!
+//! As each data block is made ready (reads) or written (writes), the address registers are
+//! set to the last sector of that block and Sector Count to the sectors still to come, so a
+//! successful command ends with the address of its last sector and count 0, and a failed one
+//! with the address of the sector in error (ATA's error outputs), in the command's own
+//! addressing mode (LBA or CHS).
+
+mod disk;
+
+pub use disk::{
+    Disk, DiskBackend, DiskError, DiskIdentity, FileDisk, MemoryDisk, Sector, MAX_SECTORS,
+    PINTOS_DISK_UNIT, SECTOR_SIZE,
+};
+
+use super::PortDevice;
+use std::io;
+
+// ---------------------------------------------------------------------------------------
+// Ports and IRQs.
+
+/// Command block base port of each channel.
+pub const COMMAND_BASE: [u16; 2] = [0x1f0, 0x170];
+/// Control block port (Alternate Status / Device Control) of each channel.
+pub const CONTROL_PORT: [u16; 2] = [0x3f6, 0x376];
+/// ISA IRQ line of each channel.
+pub const CHANNEL_IRQ: [u8; 2] = [14, 15];
+
+// Command block register offsets from the base.
+const REG_DATA: u16 = 0;
+/// Error (read) / Features (write).
+const REG_ERROR: u16 = 1;
+const REG_SECTOR_COUNT: u16 = 2;
+/// LBA bits 0-7, or the CHS sector number.
+const REG_LBA_LOW: u16 = 3;
+/// LBA bits 8-15, or the CHS cylinder low byte.
+const REG_LBA_MID: u16 = 4;
+/// LBA bits 16-23, or the CHS cylinder high byte.
+const REG_LBA_HIGH: u16 = 5;
+/// Device/Head: DEV select, LBA mode, LBA bits 24-27 or the CHS head.
+const REG_DEVICE: u16 = 6;
+/// Status (read) / Command (write).
+const REG_STATUS: u16 = 7;
+
+// Status register bits.
+pub const STATUS_BSY: u8 = 0x80;
+/// Device ready: able to accept commands.
+pub const STATUS_DRDY: u8 = 0x40;
+/// Device fault.
+pub const STATUS_DF: u8 = 0x20;
+/// Device seek complete (obsolete in later ATA, but set by drives and by QEMU).
+pub const STATUS_DSC: u8 = 0x10;
+/// Data request: the data register has (or wants) data.
+pub const STATUS_DRQ: u8 = 0x08;
+/// The last command ended with an error; see the error register.
+pub const STATUS_ERR: u8 = 0x01;
+
+// Error register bits.
+/// Uncorrectable data error (used for host read failures).
+pub const ERROR_UNC: u8 = 0x40;
+/// ID not found: the address is outside the medium.
+pub const ERROR_IDNF: u8 = 0x10;
+/// Command aborted (unsupported command or parameter, or a failed write).
+pub const ERROR_ABRT: u8 = 0x04;
+/// The error register after reset/diagnostics: device 0 passed (and device 1 passed or is
+/// absent).
+pub const ERROR_DIAG_PASSED: u8 = 0x01;
+
+// Device/Head register bits.
+/// Selects device 1 (slave).
+pub const DEVICE_DEV: u8 = 0x10;
+/// LBA addressing (clear: CHS).
+pub const DEVICE_LBA: u8 = 0x40;
+/// LBA bits 24-27 or the CHS head number.
+const DEVICE_HEAD_MASK: u8 = 0x0f;
+
+// Device control register bits.
+/// Interrupts disabled (INTRQ not driven).
+pub const CONTROL_NIEN: u8 = 0x02;
+/// Software reset of both devices, held while the bit is set.
+pub const CONTROL_SRST: u8 = 0x04;
+
+// Commands.
+pub const CMD_NOP: u8 = 0x00;
+pub const CMD_DEVICE_RESET: u8 = 0x08;
+pub const CMD_RECALIBRATE: u8 = 0x10; // 0x10-0x1f
+pub const CMD_READ_SECTORS: u8 = 0x20;
+pub const CMD_READ_SECTORS_NORETRY: u8 = 0x21;
+pub const CMD_WRITE_SECTORS: u8 = 0x30;
+pub const CMD_WRITE_SECTORS_NORETRY: u8 = 0x31;
+pub const CMD_READ_VERIFY: u8 = 0x40;
+pub const CMD_READ_VERIFY_NORETRY: u8 = 0x41;
+pub const CMD_SEEK: u8 = 0x70; // 0x70-0x7f
+pub const CMD_EXECUTE_DIAGNOSTIC: u8 = 0x90;
+pub const CMD_INITIALIZE_PARAMETERS: u8 = 0x91;
+pub const CMD_STANDBY_IMMEDIATE_OLD: u8 = 0x94;
+pub const CMD_IDLE_IMMEDIATE_OLD: u8 = 0x95;
+pub const CMD_STANDBY_OLD: u8 = 0x96;
+pub const CMD_IDLE_OLD: u8 = 0x97;
+pub const CMD_CHECK_POWER_MODE_OLD: u8 = 0x98;
+pub const CMD_PACKET: u8 = 0xa0;
+pub const CMD_IDENTIFY_PACKET: u8 = 0xa1;
+pub const CMD_READ_MULTIPLE: u8 = 0xc4;
+pub const CMD_WRITE_MULTIPLE: u8 = 0xc5;
+pub const CMD_SET_MULTIPLE: u8 = 0xc6;
+pub const CMD_STANDBY_IMMEDIATE: u8 = 0xe0;
+pub const CMD_IDLE_IMMEDIATE: u8 = 0xe1;
+pub const CMD_STANDBY: u8 = 0xe2;
+pub const CMD_IDLE: u8 = 0xe3;
+pub const CMD_CHECK_POWER_MODE: u8 = 0xe5;
+pub const CMD_FLUSH_CACHE: u8 = 0xe7;
+pub const CMD_IDENTIFY: u8 = 0xec;
+pub const CMD_SET_FEATURES: u8 = 0xef;
+
+/// Largest READ/WRITE MULTIPLE block (IDENTIFY word 47).
+pub const MAX_MULTIPLE: u8 = 16;
+/// Default CHS translation: 16 heads × 63 sectors per track (what BIOSes assume for IDE).
+pub const DEFAULT_HEADS: u8 = 16;
+pub const DEFAULT_SECTORS_PER_TRACK: u8 = 63;
+/// ATA caps the reported default cylinder count at 16383.
+const MAX_CYLINDERS: u64 = 16383;
+const WORDS_PER_SECTOR: usize = SECTOR_SIZE / 2;
+
+// ---------------------------------------------------------------------------------------
+// State.
+
+/// One drive's copy of the command block registers (ATA: each device has its own; writes go
+/// to both devices on the channel, reads come from the selected one).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TaskFile {
+    pub features: u8,
+    pub error: u8,
+    pub sector_count: u8,
+    pub lba_low: u8,
+    pub lba_mid: u8,
+    pub lba_high: u8,
+    pub device: u8,
+    pub status: u8,
+}
+
+impl TaskFile {
+    /// The registers after power-on, reset or EXECUTE DEVICE DIAGNOSTIC: the signature of a
+    /// non-packet (ATA) device.
+    fn signature(features: u8) -> TaskFile {
+        TaskFile {
+            features,
+            error: ERROR_DIAG_PASSED,
+            sector_count: 1,
+            lba_low: 1,
+            lba_mid: 0,
+            lba_high: 0,
+            device: 0,
+            status: STATUS_DRDY | STATUS_DSC,
+        }
+    }
+}
+
+/// A CHS geometry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geometry {
+    pub cylinders: u16,
+    pub heads: u8,
+    pub sectors_per_track: u8,
+}
+
+impl Geometry {
+    fn for_capacity(capacity: u64, heads: u8, spt: u8) -> Geometry {
+        let per_cylinder = heads as u64 * spt as u64;
+        let cylinders = (capacity / per_cylinder).clamp(1, MAX_CYLINDERS);
+        Geometry { cylinders: cylinders as u16, heads, sectors_per_track: spt }
+    }
+
+    fn sectors(&self) -> u64 {
+        self.cylinders as u64 * self.heads as u64 * self.sectors_per_track as u64
+    }
+}
+
+/// Guest-visible traffic counters of one drive (the grader's view of disk use).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DriveStats {
+    /// Commands the drive executed (including aborted ones).
+    pub commands: u64,
+    /// Sectors transferred to the guest by reads (IDENTIFY not included).
+    pub sectors_read: u64,
+    /// Sectors written by the guest and stored.
+    pub sectors_written: u64,
+    /// Commands that ended with ERR.
+    pub errors: u64,
+    /// Host I/O errors (each also an ERR in the guest).
+    pub host_errors: u64,
+}
+
+/// A PIO data phase in progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Transfer {
+    Idle,
+    /// Device-to-host: the buffer holds a block; `remaining` sectors follow it.
+    In { next_lba: u64, remaining: u32, block: u32, lba_mode: bool },
+    /// Host-to-device: the buffer collects a block for sectors `next_lba..`; `remaining`
+    /// includes the block being collected.
+    Out { next_lba: u64, remaining: u32, block: u32, lba_mode: bool },
+}
+
+/// One drive position's state. Absent positions have `present == false` and are never
+/// touched by commands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DriveState {
+    pub present: bool,
+    /// Capacity in sectors.
+    pub capacity: u64,
+    pub model: String,
+    pub serial: String,
+    pub firmware: String,
+    pub regs: TaskFile,
+    /// ATA interrupt pending.
+    pub intrq: bool,
+    /// READ/WRITE MULTIPLE block size; 0 = multiple mode disabled.
+    pub multiple: u8,
+    /// Geometry reported as the default (IDENTIFY words 1/3/6).
+    pub default_geometry: Geometry,
+    /// Geometry used for CHS addressing (INITIALIZE DEVICE PARAMETERS changes it).
+    pub current_geometry: Geometry,
+    transfer: Transfer,
+    buffer: Vec<u8>,
+    pos: usize,
+    len: usize,
+    pub stats: DriveStats,
+}
+
+/// One channel: two drive positions, the selection and the device control register.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelState {
+    pub drives: [DriveState; 2],
+    /// 0 = master, 1 = slave (the DEV bit last written).
+    pub selected: usize,
+    /// Last value written to Device Control.
+    pub control: u8,
+}
+
+/// The controller's whole guest-visible state (disk contents live in the backends).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdeState {
+    pub channels: [ChannelState; 2],
+    /// Accesses the controller did not understand (unknown port, wrong size, data register
+    /// use outside a data phase).
+    pub misses: u64,
+}
+
+/// One command as seen on the bus, for observers of disk traffic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DiskEvent {
+    pub channel: u8,
+    /// 0 = master, 1 = slave.
+    pub drive: u8,
+    pub command: u8,
+    /// The starting sector from the address registers (LBA28, or CHS translated with the
+    /// current geometry; `u64::MAX` for an invalid CHS address). Meaningful only for
+    /// commands that take an address.
+    pub lba: u64,
+    /// The sector count register as a count (0 means 256).
+    pub count: u16,
+}
+
+// ---------------------------------------------------------------------------------------
+// Drive behaviour.
+
+/// Packs an ATA string: two characters per word, the first in the high byte, padded with
+/// spaces.
+fn put_ata_string(words: &mut [u16], text: &str) {
+    let bytes = text.as_bytes();
+    for (i, w) in words.iter_mut().enumerate() {
+        let hi = *bytes.get(2 * i).unwrap_or(&b' ');
+        let lo = *bytes.get(2 * i + 1).unwrap_or(&b' ');
+        *w = (hi as u16) << 8 | lo as u16;
+    }
+}
+
+impl DriveState {
+    fn absent() -> DriveState {
+        let g = Geometry { cylinders: 0, heads: 0, sectors_per_track: 0 };
+        DriveState {
+            present: false,
+            capacity: 0,
+            model: String::new(),
+            serial: String::new(),
+            firmware: String::new(),
+            regs: TaskFile::default(),
+            intrq: false,
+            multiple: 0,
+            default_geometry: g,
+            current_geometry: g,
+            transfer: Transfer::Idle,
+            buffer: Vec::new(),
+            pos: 0,
+            len: 0,
+            stats: DriveStats::default(),
+        }
+    }
+
+    fn new(disk: &Disk, position: usize) -> DriveState {
+        let capacity = disk.sectors().min(MAX_SECTORS);
+        let geometry =
+            Geometry::for_capacity(capacity, DEFAULT_HEADS, DEFAULT_SECTORS_PER_TRACK);
+        let id = &disk.identity;
+        DriveState {
+            present: true,
+            capacity,
+            model: id.model.clone().unwrap_or_else(|| "QEMU HARDDISK".to_string()),
+            serial: id.serial.clone().unwrap_or_else(|| format!("QM{:05}", position + 1)),
+            firmware: id.firmware.clone().unwrap_or_else(|| "2.5+".to_string()),
+            regs: TaskFile::signature(0),
+            intrq: false,
+            multiple: 0,
+            default_geometry: geometry,
+            current_geometry: geometry,
+            transfer: Transfer::Idle,
+            buffer: vec![0; MAX_MULTIPLE as usize * SECTOR_SIZE],
+            pos: 0,
+            len: 0,
+            stats: DriveStats::default(),
+        }
+    }
+
+    /// Power-on / hardware reset: also forgets multiple mode and the CHS translation.
+    fn power_on(&mut self) {
+        if !self.present {
+            return;
+        }
+        self.soft_reset();
+        self.regs.features = 0;
+        self.multiple = 0;
+        self.current_geometry = self.default_geometry;
+    }
+
+    /// Completion of a software reset or diagnostics: signature, idle, nothing pending.
+    /// (ATA: SRST keeps the multiple mode and the current CHS translation.)
+    fn soft_reset(&mut self) {
+        self.regs = TaskFile::signature(self.regs.features);
+        self.intrq = false;
+        self.end_transfer();
+    }
+
+    fn end_transfer(&mut self) {
+        self.transfer = Transfer::Idle;
+        self.pos = 0;
+        self.len = 0;
+    }
+
+    fn sector_count(&self) -> u32 {
+        // ATA: a sector count of 0 means 256 sectors.
+        match self.regs.sector_count {
+            0 => 256,
+            n => n as u32,
+        }
+    }
+
+    fn lba_mode(&self) -> bool {
+        self.regs.device & DEVICE_LBA != 0
+    }
+
+    /// The address in the registers as an LBA, or `None` for an impossible CHS address.
+    fn start_address(&self) -> Option<u64> {
+        let r = &self.regs;
+        if self.lba_mode() {
+            return Some(
+                ((r.device & DEVICE_HEAD_MASK) as u64) << 24
+                    | (r.lba_high as u64) << 16
+                    | (r.lba_mid as u64) << 8
+                    | r.lba_low as u64,
+            );
+        }
+        let g = self.current_geometry;
+        let cylinder = (r.lba_high as u64) << 8 | r.lba_mid as u64;
+        let head = (r.device & DEVICE_HEAD_MASK) as u64;
+        let sector = r.lba_low as u64;
+        // CHS sectors count from 1; head and sector must fit the translation in use.
+        if sector == 0 || sector > g.sectors_per_track as u64 || head >= g.heads as u64 {
+            return None;
+        }
+        Some((cylinder * g.heads as u64 + head) * g.sectors_per_track as u64 + sector - 1)
+    }
+
+    /// Writes `lba` back into the address registers in the given mode.
+    fn set_address(&mut self, lba: u64, lba_mode: bool) {
+        let r = &mut self.regs;
+        if lba_mode {
+            r.lba_low = lba as u8;
+            r.lba_mid = (lba >> 8) as u8;
+            r.lba_high = (lba >> 16) as u8;
+            r.device = (r.device & !DEVICE_HEAD_MASK) | ((lba >> 24) as u8 & DEVICE_HEAD_MASK);
+        } else {
+            let g = self.current_geometry;
+            let spt = g.sectors_per_track.max(1) as u64;
+            let heads = g.heads.max(1) as u64;
+            let cylinder = lba / spt / heads;
+            let head = (lba / spt) % heads;
+            r.lba_low = (lba % spt + 1) as u8;
+            r.lba_mid = cylinder as u8;
+            r.lba_high = (cylinder >> 8) as u8;
+            r.device = (r.device & !DEVICE_HEAD_MASK) | (head as u8 & DEVICE_HEAD_MASK);
+        }
+    }
+
+    fn complete(&mut self) {
+        self.regs.status = STATUS_DRDY | STATUS_DSC;
+        self.intrq = true;
+    }
+
+    fn fail(&mut self, error: u8) {
+        self.end_transfer();
+        self.regs.error = error;
+        self.regs.status = STATUS_DRDY | STATUS_DSC | STATUS_ERR;
+        self.intrq = true;
+        self.stats.errors += 1;
+    }
+
+    /// Fails a transfer at sector `lba` with `remaining` sectors (including it) left.
+    fn fail_at(&mut self, error: u8, lba: u64, remaining: u32, lba_mode: bool) {
+        self.set_address(lba, lba_mode);
+        self.regs.sector_count = remaining as u8;
+        self.fail(error);
+    }
+
+    fn in_range(&self, lba: u64) -> bool {
+        lba < self.capacity
+    }
+
+    fn identify_words(&self) -> [u16; WORDS_PER_SECTOR] {
+        let mut w = [0u16; WORDS_PER_SECTOR];
+        let dg = self.default_geometry;
+        let cg = self.current_geometry;
+        w[0] = 0x0040; // fixed (non-removable) ATA device
+        w[1] = dg.cylinders;
+        w[3] = dg.heads as u16;
+        w[6] = dg.sectors_per_track as u16;
+        put_ata_string(&mut w[10..20], &self.serial);
+        put_ata_string(&mut w[23..27], &self.firmware);
+        put_ata_string(&mut w[27..47], &self.model);
+        // Bits 15:8 = 0x80 (required), 7:0 = largest READ/WRITE MULTIPLE block.
+        w[47] = 0x8000 | MAX_MULTIPLE as u16;
+        w[48] = 0x0001; // 32-bit data register accesses are accepted
+        w[49] = 0x0200; // LBA supported (no DMA: this is a PIO-only model)
+        w[50] = 0x4000;
+        w[51] = 0x0200; // PIO data transfer cycle timing mode 2
+        w[53] = 0x0003; // words 54-58 and 64-70 are valid
+        w[54] = cg.cylinders;
+        w[55] = cg.heads as u16;
+        w[56] = cg.sectors_per_track as u16;
+        let chs_capacity = cg.sectors().min(u32::MAX as u64) as u32;
+        w[57] = chs_capacity as u16;
+        w[58] = (chs_capacity >> 16) as u16;
+        // Bit 8: the multiple setting in bits 7:0 is valid.
+        w[59] = if self.multiple != 0 { 0x0100 | self.multiple as u16 } else { 0 };
+        // Total user-addressable sectors in LBA28 mode (what Pintos reads as the capacity).
+        let lba_capacity = self.capacity.min(MAX_SECTORS - 1) as u32;
+        w[60] = lba_capacity as u16;
+        w[61] = (lba_capacity >> 16) as u16;
+        w[64] = 0x0003; // PIO modes 3 and 4
+        w[65] = 120; // cycle times in ns
+        w[66] = 120;
+        w[67] = 120;
+        w[68] = 120;
+        w[80] = 0x001e; // major version: ATA-1 to ATA-4 (no LBA48, so not ATA-6)
+        w[82] = 0x4000; // NOP supported (it always aborts, as ATA specifies)
+        w[83] = 0x4000 | 0x1000; // bit 14 must be one; FLUSH CACHE supported
+        w[84] = 0x4000;
+        w[85] = 0x4000;
+        w[86] = 0x1000;
+        w[87] = 0x4000;
+        // Word 255: integrity word. Low byte 0xa5, high byte makes all 512 bytes sum to 0.
+        let sum = w[..255]
+            .iter()
+            .fold(0xa5u8, |s, &x| s.wrapping_add(x as u8).wrapping_add((x >> 8) as u8));
+        w[255] = ((sum.wrapping_neg() as u16) << 8) | 0xa5;
+        w
+    }
+
+    /// Executes `command` (the drive is present and was selected).
+    fn execute(&mut self, command: u8, backend: &mut dyn DiskBackend) {
+        self.end_transfer();
+        self.intrq = false;
+        self.regs.error = 0;
+        self.stats.commands += 1;
+        match command {
+            CMD_IDENTIFY => {
+                for (i, word) in self.identify_words().iter().enumerate() {
+                    self.buffer[2 * i..2 * i + 2].copy_from_slice(&word.to_le_bytes());
+                }
+                self.len = SECTOR_SIZE;
+                self.pos = 0;
+                self.transfer = Transfer::In { next_lba: 0, remaining: 0, block: 1, lba_mode: true };
+                self.regs.status = STATUS_DRDY | STATUS_DSC | STATUS_DRQ;
+                self.intrq = true;
+            }
+            CMD_READ_SECTORS | CMD_READ_SECTORS_NORETRY => self.start_read(1, backend),
+            CMD_READ_MULTIPLE if self.multiple != 0 => {
+                self.start_read(self.multiple as u32, backend)
+            }
+            CMD_WRITE_SECTORS | CMD_WRITE_SECTORS_NORETRY => self.start_write(1),
+            CMD_WRITE_MULTIPLE if self.multiple != 0 => self.start_write(self.multiple as u32),
+            CMD_READ_VERIFY | CMD_READ_VERIFY_NORETRY => self.verify(),
+            CMD_SET_MULTIPLE => {
+                // ATA: 0 disables; otherwise a power of two no larger than word 47's limit.
+                let n = self.regs.sector_count;
+                if n == 0 || (n.is_power_of_two() && n <= MAX_MULTIPLE) {
+                    self.multiple = n;
+                    self.complete();
+                } else {
+                    self.fail(ERROR_ABRT);
+                }
+            }
+            CMD_INITIALIZE_PARAMETERS => {
+                // Sets the CHS translation: heads from the device register, sectors per
+                // track from the sector count. Zero sectors per track cannot be translated.
+                let spt = self.regs.sector_count;
+                let heads = (self.regs.device & DEVICE_HEAD_MASK) + 1;
+                if spt == 0 {
+                    self.fail(ERROR_ABRT);
+                } else {
+                    let per_cylinder = heads as u64 * spt as u64;
+                    let cylinders = (self.capacity / per_cylinder).min(u16::MAX as u64) as u16;
+                    self.current_geometry =
+                        Geometry { cylinders, heads, sectors_per_track: spt };
+                    self.complete();
+                }
+            }
+            c if c & 0xf0 == CMD_RECALIBRATE => self.complete(),
+            c if c & 0xf0 == CMD_SEEK => match self.start_address() {
+                Some(lba) if self.in_range(lba) => self.complete(),
+                _ => self.fail(ERROR_IDNF | ERROR_ABRT),
+            },
+            CMD_SET_FEATURES
+            | CMD_STANDBY_IMMEDIATE
+            | CMD_IDLE_IMMEDIATE
+            | CMD_STANDBY
+            | CMD_IDLE
+            | CMD_STANDBY_IMMEDIATE_OLD
+            | CMD_IDLE_IMMEDIATE_OLD
+            | CMD_STANDBY_OLD
+            | CMD_IDLE_OLD => self.complete(),
+            CMD_CHECK_POWER_MODE | CMD_CHECK_POWER_MODE_OLD => {
+                self.regs.sector_count = 0xff; // active or idle
+                self.complete();
+            }
+            CMD_FLUSH_CACHE => match backend.flush() {
+                Ok(()) => self.complete(),
+                Err(_) => {
+                    self.stats.host_errors += 1;
+                    self.fail(ERROR_ABRT);
+                }
+            },
+            // NOP, DEVICE RESET and PACKET/IDENTIFY PACKET DEVICE (ATAPI only: our drives
+            // are ATA disks), READ/WRITE MULTIPLE without multiple mode, and everything not
+            // implemented: ATA requires ERR with ABRT.
+            _ => self.fail(ERROR_ABRT),
+        }
+    }
+
+    fn start_read(&mut self, block: u32, backend: &mut dyn DiskBackend) {
+        let lba_mode = self.lba_mode();
+        let remaining = self.sector_count();
+        match self.start_address() {
+            Some(lba) => {
+                self.transfer = Transfer::In { next_lba: lba, remaining, block, lba_mode };
+                self.next_in_block(backend);
+            }
+            None => self.fail(ERROR_IDNF | ERROR_ABRT),
+        }
+    }
+
+    /// Loads the next PIO-in block and raises the interrupt, or ends the data phase.
+    fn next_in_block(&mut self, backend: &mut dyn DiskBackend) {
+        let Transfer::In { next_lba, remaining, block, lba_mode } = self.transfer else {
+            return;
+        };
+        if remaining == 0 {
+            // The last block was taken: no interrupt at the end of a PIO-in command.
+            self.end_transfer();
+            self.regs.status = STATUS_DRDY | STATUS_DSC;
+            return;
+        }
+        let n = block.min(remaining);
+        for i in 0..n {
+            let lba = next_lba + i as u64;
+            if !self.in_range(lba) {
+                self.fail_at(ERROR_IDNF | ERROR_ABRT, lba, remaining - i, lba_mode);
+                return;
+            }
+            let mut sector = [0u8; SECTOR_SIZE];
+            if backend.read(lba, &mut sector).is_err() {
+                self.stats.host_errors += 1;
+                self.fail_at(ERROR_UNC, lba, remaining - i, lba_mode);
+                return;
+            }
+            let at = i as usize * SECTOR_SIZE;
+            self.buffer[at..at + SECTOR_SIZE].copy_from_slice(&sector);
+        }
+        self.stats.sectors_read += n as u64;
+        self.set_address(next_lba + n as u64 - 1, lba_mode);
+        self.regs.sector_count = (remaining - n) as u8;
+        self.transfer = Transfer::In {
+            next_lba: next_lba + n as u64,
+            remaining: remaining - n,
+            block,
+            lba_mode,
+        };
+        self.pos = 0;
+        self.len = n as usize * SECTOR_SIZE;
+        self.regs.status = STATUS_DRDY | STATUS_DSC | STATUS_DRQ;
+        // ATA PIO-in: INTRQ when each block's data is ready.
+        self.intrq = true;
+    }
+
+    fn start_write(&mut self, block: u32) {
+        let lba_mode = self.lba_mode();
+        let remaining = self.sector_count();
+        match self.start_address() {
+            Some(lba) => {
+                self.transfer = Transfer::Out { next_lba: lba, remaining, block, lba_mode };
+                // ATA PIO-out: the first block is requested with DRQ but no interrupt.
+                self.next_out_block(false);
+            }
+            None => self.fail(ERROR_IDNF | ERROR_ABRT),
+        }
+    }
+
+    /// Requests the next PIO-out block, or completes the command.
+    fn next_out_block(&mut self, interrupt: bool) {
+        let Transfer::Out { next_lba, remaining, block, lba_mode } = self.transfer else {
+            return;
+        };
+        if remaining == 0 {
+            self.end_transfer();
+            self.complete();
+            return;
+        }
+        let n = block.min(remaining);
+        for i in 0..n {
+            let lba = next_lba + i as u64;
+            if !self.in_range(lba) {
+                self.fail_at(ERROR_IDNF | ERROR_ABRT, lba, remaining - i, lba_mode);
+                return;
+            }
+        }
+        self.pos = 0;
+        self.len = n as usize * SECTOR_SIZE;
+        self.regs.status = STATUS_DRDY | STATUS_DSC | STATUS_DRQ;
+        self.intrq |= interrupt;
+    }
+
+    /// Stores a completed PIO-out block and moves on.
+    fn store_out_block(&mut self, backend: &mut dyn DiskBackend) {
+        let Transfer::Out { next_lba, remaining, block, lba_mode } = self.transfer else {
+            return;
+        };
+        let n = (self.len / SECTOR_SIZE) as u32;
+        for i in 0..n {
+            let lba = next_lba + i as u64;
+            let at = i as usize * SECTOR_SIZE;
+            let mut sector = [0u8; SECTOR_SIZE];
+            sector.copy_from_slice(&self.buffer[at..at + SECTOR_SIZE]);
+            if backend.write(lba, &sector).is_err() {
+                self.stats.host_errors += 1;
+                self.stats.sectors_written += i as u64;
+                self.fail_at(ERROR_ABRT, lba, remaining - i, lba_mode);
+                return;
+            }
+        }
+        self.stats.sectors_written += n as u64;
+        self.set_address(next_lba + n as u64 - 1, lba_mode);
+        self.regs.sector_count = (remaining - n) as u8;
+        self.transfer = Transfer::Out {
+            next_lba: next_lba + n as u64,
+            remaining: remaining - n,
+            block,
+            lba_mode,
+        };
+        // ATA PIO-out: INTRQ after each block is written (asking for the next one, or
+        // signalling completion after the last).
+        self.next_out_block(true);
+    }
+
+    fn verify(&mut self) {
+        let lba_mode = self.lba_mode();
+        let count = self.sector_count();
+        let Some(lba) = self.start_address() else {
+            self.fail(ERROR_IDNF | ERROR_ABRT);
+            return;
+        };
+        let end = lba + count as u64;
+        if end > self.capacity {
+            let first_bad = lba.max(self.capacity);
+            self.fail_at(ERROR_IDNF | ERROR_ABRT, first_bad, (end - first_bad) as u32, lba_mode);
+        } else {
+            self.set_address(end - 1, lba_mode);
+            self.regs.sector_count = 0;
+            self.complete();
+        }
+    }
+
+    /// The guest reads one word from the data register.
+    fn read_data(&mut self, backend: &mut dyn DiskBackend) -> Option<u16> {
+        if !matches!(self.transfer, Transfer::In { .. }) || self.pos >= self.len {
+            return None;
+        }
+        let word = u16::from_le_bytes([self.buffer[self.pos], self.buffer[self.pos + 1]]);
+        self.pos += 2;
+        if self.pos == self.len {
+            self.next_in_block(backend);
+        }
+        Some(word)
+    }
+
+    /// The guest writes one word to the data register.
+    fn write_data(&mut self, word: u16, backend: &mut dyn DiskBackend) -> bool {
+        if !matches!(self.transfer, Transfer::Out { .. }) || self.pos >= self.len {
+            return false;
+        }
+        self.buffer[self.pos..self.pos + 2].copy_from_slice(&word.to_le_bytes());
+        self.pos += 2;
+        if self.pos == self.len {
+            self.store_out_block(backend);
+        }
+        true
+    }
+}
+
+impl ChannelState {
+    fn new(disks: &[Option<Disk>; 2], channel: usize) -> ChannelState {
+        let drive = |d: usize| match &disks[d] {
+            Some(disk) => DriveState::new(disk, channel * 2 + d),
+            None => DriveState::absent(),
+        };
+        ChannelState { drives: [drive(0), drive(1)], selected: 0, control: 0 }
+    }
+
+    /// Whether anything drives this channel's bus.
+    pub fn present(&self) -> bool {
+        self.drives[0].present || self.drives[1].present
+    }
+
+    fn in_reset(&self) -> bool {
+        self.control & CONTROL_SRST != 0
+    }
+
+    fn power_on(&mut self) {
+        self.selected = 0;
+        self.control = 0;
+        for d in &mut self.drives {
+            d.power_on();
+        }
+    }
+
+    fn write_control(&mut self, value: u8) {
+        let was_reset = self.in_reset();
+        self.control = value;
+        let now_reset = self.in_reset();
+        if now_reset && !was_reset {
+            // SRST asserted: both devices stop whatever they were doing and are busy until
+            // it is released.
+            for d in self.drives.iter_mut().filter(|d| d.present) {
+                d.end_transfer();
+                d.intrq = false;
+                d.regs.status = STATUS_BSY;
+            }
+        } else if was_reset && !now_reset {
+            // SRST released: the reset completes at once (no virtual delay) with the
+            // signature, and device 0 is selected (the Device register reads 00h).
+            for d in self.drives.iter_mut().filter(|d| d.present) {
+                d.soft_reset();
+            }
+            self.selected = 0;
+        }
+    }
+
+    /// The value read from a command block register other than data, or Alternate Status.
+    fn read_register(&mut self, reg: u16, clear_interrupt: bool) -> u8 {
+        let drive = &mut self.drives[self.selected];
+        if !drive.present {
+            // Device 0 answers for an absent device 1 (and vice versa) with 00h.
+            return 0;
+        }
+        let r = &drive.regs;
+        match reg {
+            REG_ERROR => r.error,
+            REG_SECTOR_COUNT => r.sector_count,
+            REG_LBA_LOW => r.lba_low,
+            REG_LBA_MID => r.lba_mid,
+            REG_LBA_HIGH => r.lba_high,
+            REG_DEVICE => r.device,
+            _ => {
+                let status = r.status;
+                // ATA: reading Status (not Alternate Status) acknowledges the interrupt.
+                if clear_interrupt {
+                    drive.intrq = false;
+                }
+                status
+            }
+        }
+    }
+
+    fn write_register(&mut self, reg: u16, value: u8) {
+        // ATA: command block writes reach both devices.
+        for d in &mut self.drives {
+            let r = &mut d.regs;
+            match reg {
+                REG_ERROR => r.features = value,
+                REG_SECTOR_COUNT => r.sector_count = value,
+                REG_LBA_LOW => r.lba_low = value,
+                REG_LBA_MID => r.lba_mid = value,
+                REG_LBA_HIGH => r.lba_high = value,
+                _ => r.device = value,
+            }
+        }
+        if reg == REG_DEVICE {
+            self.selected = usize::from(value & DEVICE_DEV != 0);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The controller.
+
+/// Where a port lands.
+#[derive(Clone, Copy)]
+enum Target {
+    Command(usize, u16),
+    Control(usize),
+}
+
+fn decode_port(port: u16) -> Option<Target> {
+    for ch in 0..2 {
+        let base = COMMAND_BASE[ch];
+        if (base..base + 8).contains(&port) {
+            return Some(Target::Command(ch, port - base));
+        }
+        if port == CONTROL_PORT[ch] {
+            return Some(Target::Control(ch));
+        }
+    }
+    None
+}
+
+fn all_ones(size: u8) -> u32 {
+    match size {
+        1 => 0xff,
+        2 => 0xffff,
+        _ => 0xffff_ffff,
+    }
+}
+
+/// Both IDE channels with their disks.
+///
+/// The machine routes the ports in [`IdeController::claims_port`] here, samples
+/// [`IdeController::irq`] for IRQ 14 and 15 after every access, calls
+/// [`IdeController::flush_all`] at power-off, and may drain [`IdeController::take_events`].
+pub struct IdeController {
+    state: IdeState,
+    disks: [[Option<Disk>; 2]; 2],
+    events: Vec<DiskEvent>,
+    log_events: bool,
+}
+
+impl std::fmt::Debug for IdeController {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdeController")
+            .field("state", &self.state)
+            .field("disks", &self.disks)
+            .field("pending_events", &self.events.len())
+            .finish()
+    }
+}
+
+impl IdeController {
+    /// `disks[channel][drive]`: channel 0 = primary (hd0), 1 = secondary (hd1); drive 0 =
+    /// master, 1 = slave. Pintos: `[[os.dsk, fs.dsk], [scratch, swap]]`.
+    pub fn new(disks: [[Option<Disk>; 2]; 2]) -> IdeController {
+        let state = IdeState {
+            channels: [ChannelState::new(&disks[0], 0), ChannelState::new(&disks[1], 1)],
+            misses: 0,
+        };
+        IdeController { state, disks, events: Vec::new(), log_events: true }
+    }
+
+    /// Whether `port` belongs to the controller.
+    pub fn claims_port(port: u16) -> bool {
+        decode_port(port).is_some()
+    }
+
+    /// The level of the channel's IRQ line (IRQ 14 for channel 0, 15 for channel 1).
+    pub fn irq(&self, channel: usize) -> bool {
+        let Some(c) = self.state.channels.get(channel) else { return false };
+        let d = &c.drives[c.selected];
+        d.present && d.intrq && c.control & CONTROL_NIEN == 0 && !c.in_reset()
+    }
+
+    /// Hardware reset (power-on or machine reset): the drives come up as after power-on.
+    pub fn reset(&mut self) {
+        for c in &mut self.state.channels {
+            c.power_on();
+        }
+    }
+
+    /// Syncs every disk to stable storage (FLUSH CACHE for all; call at power-off). Tries
+    /// all disks and returns the first error.
+    pub fn flush_all(&mut self) -> io::Result<()> {
+        let mut result = Ok(());
+        for disk in self.disks.iter_mut().flatten().flatten() {
+            if let Err(e) = disk.flush() {
+                if result.is_ok() {
+                    result = Err(e);
+                }
+            }
+        }
+        result
+    }
+
+    pub fn state(&self) -> &IdeState {
+        &self.state
+    }
+
+    pub fn misses(&self) -> u64 {
+        self.state.misses
+    }
+
+    /// Traffic counters of one drive (zero for absent positions).
+    pub fn stats(&self, channel: usize, drive: usize) -> DriveStats {
+        self.state.channels[channel].drives[drive].stats
+    }
+
+    /// The attached disk, for host-side access (e.g. reading back the scratch disk).
+    pub fn disk_mut(&mut self, channel: usize, drive: usize) -> Option<&mut Disk> {
+        self.disks.get_mut(channel)?.get_mut(drive)?.as_mut()
+    }
+
+    /// Turns the command log on or off (on by default).
+    pub fn set_event_log(&mut self, on: bool) {
+        self.log_events = on;
+    }
+
+    /// Every command issued to a present drive since the last call, in order.
+    pub fn take_events(&mut self) -> Vec<DiskEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    fn command(&mut self, ch: usize, command: u8) {
+        let chan = &mut self.state.channels[ch];
+        if chan.in_reset() {
+            return; // BSY: ATA devices ignore commands until reset completes
+        }
+        if command == CMD_EXECUTE_DIAGNOSTIC {
+            // Executed by both devices whichever is selected; device 0 reports for both and
+            // raises the interrupt.
+            let selected = chan.selected;
+            self.log(ch, selected, command);
+            let chan = &mut self.state.channels[ch];
+            for d in chan.drives.iter_mut().filter(|d| d.present) {
+                d.soft_reset();
+                d.stats.commands += 1;
+            }
+            chan.selected = 0;
+            chan.drives[0].intrq = chan.drives[0].present;
+            return;
+        }
+        let sel = chan.selected;
+        if !chan.drives[sel].present {
+            return; // nobody executes commands for an absent device
+        }
+        self.log(ch, sel, command);
+        let drive = &mut self.state.channels[ch].drives[sel];
+        match self.disks[ch][sel].as_mut() {
+            Some(disk) => drive.execute(command, disk.backend_mut()),
+            None => drive.fail(ERROR_ABRT), // unreachable by construction
+        }
+    }
+
+    fn log(&mut self, ch: usize, drive: usize, command: u8) {
+        if !self.log_events {
+            return;
+        }
+        let d = &self.state.channels[ch].drives[drive];
+        self.events.push(DiskEvent {
+            channel: ch as u8,
+            drive: drive as u8,
+            command,
+            lba: d.start_address().unwrap_or(u64::MAX),
+            count: d.sector_count() as u16,
+        });
+    }
+
+    fn read_data_word(&mut self, ch: usize) -> u16 {
+        let sel = self.state.channels[ch].selected;
+        let drive = &mut self.state.channels[ch].drives[sel];
+        let word = match self.disks[ch][sel].as_mut() {
+            Some(disk) if drive.present => drive.read_data(disk.backend_mut()),
+            _ => None,
+        };
+        word.unwrap_or_else(|| {
+            self.state.misses += 1;
+            0xffff
+        })
+    }
+
+    fn write_data_word(&mut self, ch: usize, word: u16) {
+        let sel = self.state.channels[ch].selected;
+        let drive = &mut self.state.channels[ch].drives[sel];
+        let ok = match self.disks[ch][sel].as_mut() {
+            Some(disk) if drive.present => drive.write_data(word, disk.backend_mut()),
+            _ => false,
+        };
+        if !ok {
+            self.state.misses += 1;
+        }
+    }
+}
+
+impl PortDevice for IdeController {
+    fn read(&mut self, port: u16, size: u8) -> u32 {
+        let Some(target) = decode_port(port) else {
+            self.state.misses += 1;
+            return all_ones(size);
+        };
+        let ch = match target {
+            Target::Command(ch, _) | Target::Control(ch) => ch,
+        };
+        if !self.state.channels[ch].present() {
+            return all_ones(size); // floating bus
+        }
+        match target {
+            Target::Command(ch, REG_DATA) => match size {
+                2 => self.read_data_word(ch) as u32,
+                4 => {
+                    let lo = self.read_data_word(ch) as u32;
+                    lo | (self.read_data_word(ch) as u32) << 16
+                }
+                _ => {
+                    self.state.misses += 1;
+                    all_ones(size)
+                }
+            },
+            _ if size != 1 => {
+                self.state.misses += 1;
+                all_ones(size)
+            }
+            Target::Command(ch, reg) => self.state.channels[ch].read_register(reg, true) as u32,
+            Target::Control(ch) => {
+                self.state.channels[ch].read_register(REG_STATUS, false) as u32
+            }
+        }
+    }
+
+    fn write(&mut self, port: u16, size: u8, value: u32) {
+        let Some(target) = decode_port(port) else {
+            self.state.misses += 1;
+            return;
+        };
+        let ch = match target {
+            Target::Command(ch, _) | Target::Control(ch) => ch,
+        };
+        match target {
+            Target::Command(ch, REG_DATA) => match size {
+                2 if self.state.channels[ch].present() => self.write_data_word(ch, value as u16),
+                4 if self.state.channels[ch].present() => {
+                    self.write_data_word(ch, value as u16);
+                    self.write_data_word(ch, (value >> 16) as u16);
+                }
+                2 | 4 => {}
+                _ => self.state.misses += 1,
+            },
+            _ if size != 1 => self.state.misses += 1,
+            _ if !self.state.channels[ch].present() => {} // nobody listens
+            Target::Command(ch, REG_STATUS) => {
+                // (Writing the Command register also clears the drive's pending interrupt;
+                // see `DriveState::execute`.)
+                self.command(ch, value as u8)
+            }
+            Target::Command(ch, reg) => self.state.channels[ch].write_register(reg, value as u8),
+            Target::Control(ch) => self.state.channels[ch].write_control(value as u8),
+        }
+    }
+}
+
