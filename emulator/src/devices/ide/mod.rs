@@ -1128,3 +1128,837 @@ impl PortDevice for IdeController {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::disk::tests::TempPath;
+    use super::*;
+
+    // ---- helpers --------------------------------------------------------------------------
+
+    /// Byte `i` of sector `lba` of the disk tagged `tag`.
+    fn pattern(tag: u8, lba: u64, i: usize) -> u8 {
+        (lba as u8).wrapping_mul(31) ^ ((lba >> 8) as u8).wrapping_mul(7) ^ (i as u8) ^ tag
+    }
+
+    fn patterned_disk(tag: u8, sectors: u64) -> Disk {
+        let mut data = vec![0u8; sectors as usize * SECTOR_SIZE];
+        for (n, b) in data.iter_mut().enumerate() {
+            *b = pattern(tag, (n / SECTOR_SIZE) as u64, n % SECTOR_SIZE);
+        }
+        Disk::from_bytes(data).unwrap()
+    }
+
+    /// Drive position `ch * 2 + dev` gets tag `ch * 2 + dev + 1` and `(tag) * 100` sectors.
+    fn four_disks() -> IdeController {
+        let d = |ch: u8, dev: u8| Some(patterned_disk(ch * 2 + dev + 1, (ch * 2 + dev + 1) as u64 * 100));
+        IdeController::new([[d(0, 0), d(0, 1)], [d(1, 0), d(1, 1)]])
+    }
+
+    fn outb(c: &mut IdeController, port: u16, v: u8) {
+        c.write(port, 1, v as u32);
+    }
+
+    fn inb(c: &mut IdeController, port: u16) -> u8 {
+        c.read(port, 1) as u8
+    }
+
+    fn reg(ch: usize, r: u16) -> u16 {
+        COMMAND_BASE[ch] + r
+    }
+
+    fn select(c: &mut IdeController, ch: usize, dev: usize) {
+        outb(c, reg(ch, REG_DEVICE), 0xa0 | (dev as u8) << 4);
+    }
+
+    /// Loads an LBA28 address and count for `dev`.
+    fn setup_lba(c: &mut IdeController, ch: usize, dev: usize, lba: u32, count: u8) {
+        outb(c, reg(ch, REG_DEVICE), 0xe0 | (dev as u8) << 4 | ((lba >> 24) as u8 & 0x0f));
+        outb(c, reg(ch, REG_SECTOR_COUNT), count);
+        outb(c, reg(ch, REG_LBA_LOW), lba as u8);
+        outb(c, reg(ch, REG_LBA_MID), (lba >> 8) as u8);
+        outb(c, reg(ch, REG_LBA_HIGH), (lba >> 16) as u8);
+    }
+
+    fn issue(c: &mut IdeController, ch: usize, dev: usize, cmd: u8, lba: u32, count: u8) {
+        setup_lba(c, ch, dev, lba, count);
+        outb(c, reg(ch, REG_STATUS), cmd);
+    }
+
+    fn status(c: &mut IdeController, ch: usize) -> u8 {
+        inb(c, reg(ch, REG_STATUS))
+    }
+
+    fn alt_status(c: &mut IdeController, ch: usize) -> u8 {
+        inb(c, CONTROL_PORT[ch])
+    }
+
+    fn read_words(c: &mut IdeController, ch: usize, words: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(words * 2);
+        for _ in 0..words {
+            out.extend_from_slice(&(c.read(reg(ch, REG_DATA), 2) as u16).to_le_bytes());
+        }
+        out
+    }
+
+    fn write_words(c: &mut IdeController, ch: usize, data: &[u8]) {
+        for pair in data.chunks(2) {
+            c.write(reg(ch, REG_DATA), 2, u16::from_le_bytes([pair[0], pair[1]]) as u32);
+        }
+    }
+
+    fn identify(c: &mut IdeController, ch: usize, dev: usize) -> [u16; 256] {
+        select(c, ch, dev);
+        outb(c, reg(ch, REG_STATUS), CMD_IDENTIFY);
+        assert_eq!(status(c, ch), STATUS_DRDY | STATUS_DSC | STATUS_DRQ);
+        let bytes = read_words(c, ch, 256);
+        let mut w = [0u16; 256];
+        for (i, x) in w.iter_mut().enumerate() {
+            *x = u16::from_le_bytes([bytes[2 * i], bytes[2 * i + 1]]);
+        }
+        w
+    }
+
+    /// Decodes an ATA string (first character of each pair in the high byte).
+    fn ata_string(words: &[u16]) -> String {
+        let mut s = String::new();
+        for w in words {
+            s.push((w >> 8) as u8 as char);
+            s.push(*w as u8 as char);
+        }
+        s.trim_end().to_string()
+    }
+
+    /// A backend whose reads and/or writes fail.
+    struct FailingDisk {
+        fail_reads: bool,
+        fail_writes: bool,
+    }
+
+    impl DiskBackend for FailingDisk {
+        fn sectors(&self) -> u64 {
+            64
+        }
+        fn read(&mut self, _lba: u64, buf: &mut Sector) -> io::Result<()> {
+            if self.fail_reads {
+                return Err(io::Error::other("injected read failure"));
+            }
+            buf.fill(0x5a);
+            Ok(())
+        }
+        fn write(&mut self, _lba: u64, _buf: &Sector) -> io::Result<()> {
+            if self.fail_writes {
+                return Err(io::Error::other("injected write failure"));
+            }
+            Ok(())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            if self.fail_writes {
+                return Err(io::Error::other("injected flush failure"));
+            }
+            Ok(())
+        }
+    }
+
+    const POSITIONS: [(usize, usize); 4] = [(0, 0), (0, 1), (1, 0), (1, 1)];
+
+    // ---- tests ----------------------------------------------------------------------------
+
+    #[test]
+    fn identify_reports_capacity_geometry_strings_and_capabilities() {
+        let mut c = four_disks();
+        for (ch, dev) in POSITIONS {
+            let n = ch * 2 + dev + 1;
+            let w = identify(&mut c, ch, dev);
+            let sectors = n as u32 * 100;
+            assert_eq!(w[0], 0x0040);
+            assert_eq!(w[60] as u32 | (w[61] as u32) << 16, sectors);
+            assert_eq!(w[49] & 0x0200, 0x0200, "LBA supported");
+            assert_eq!((w[1], w[3], w[6]), (1, 16, 63)); // fewer sectors than one cylinder
+            assert_eq!(w[47], 0x8010);
+            assert_eq!(w[59], 0, "multiple mode off at power-on");
+            assert_eq!(ata_string(&w[27..47]), "QEMU HARDDISK");
+            assert_eq!(ata_string(&w[10..20]), format!("QM0000{n}"));
+            assert_eq!(ata_string(&w[23..27]), "2.5+");
+            assert_eq!(w[80], 0x001e);
+            assert_eq!(w[83] & 0xc000, 0x4000, "word 83 valid");
+            // The model's first two characters: 'Q' in the high byte of word 27.
+            assert_eq!(w[27], (b'Q' as u16) << 8 | b'E' as u16);
+            // Data phase over: DRQ clear, no extra interrupt.
+            assert_eq!(alt_status(&mut c, ch), STATUS_DRDY | STATUS_DSC);
+            assert!(!c.irq(ch));
+        }
+    }
+
+    #[test]
+    fn identify_integrity_word_checksums_to_zero_and_big_disk_geometry() {
+        let mut c = IdeController::new([
+            [Some(Disk::zeroed(20 * PINTOS_DISK_UNIT).unwrap().with_model("Test Model X")), None],
+            [None, None],
+        ]);
+        let w = identify(&mut c, 0, 0);
+        assert_eq!(w[255] & 0xff, 0xa5);
+        let sum = w.iter().fold(0u8, |s, &x| s.wrapping_add(x as u8).wrapping_add((x >> 8) as u8));
+        assert_eq!(sum, 0);
+        assert_eq!((w[1], w[3], w[6]), (40, 16, 63));
+        assert_eq!((w[54], w[55], w[56]), (40, 16, 63));
+        assert_eq!(w[57] as u32 | (w[58] as u32) << 16, 40 * 16 * 63);
+        assert_eq!(w[60] as u32 | (w[61] as u32) << 16, 40320);
+        assert_eq!(ata_string(&w[27..47]), "Test Model X");
+    }
+
+    #[test]
+    fn read_single_sector_on_all_four_drives() {
+        let mut c = four_disks();
+        for (ch, dev) in POSITIONS {
+            let tag = (ch * 2 + dev + 1) as u8;
+            issue(&mut c, ch, dev, CMD_READ_SECTORS, 42, 1);
+            assert!(c.irq(ch), "data ready raises the interrupt");
+            assert_eq!(status(&mut c, ch), STATUS_DRDY | STATUS_DSC | STATUS_DRQ);
+            let data = read_words(&mut c, ch, 256);
+            assert!(data.iter().enumerate().all(|(i, &b)| b == pattern(tag, 42, i)));
+            assert_eq!(status(&mut c, ch), STATUS_DRDY | STATUS_DSC);
+            assert!(!c.irq(ch));
+            assert_eq!(c.stats(ch, dev).sectors_read, 1);
+        }
+        assert_eq!(c.misses(), 0);
+    }
+
+    #[test]
+    fn write_single_sector_on_all_four_drives() {
+        let mut c = four_disks();
+        for (ch, dev) in POSITIONS {
+            let data: Vec<u8> = (0..SECTOR_SIZE).map(|i| (i as u8) ^ (ch * 2 + dev) as u8 ^ 0xc3).collect();
+            issue(&mut c, ch, dev, CMD_WRITE_SECTORS, 7, 1);
+            assert!(!c.irq(ch), "PIO out: no interrupt before the first block");
+            assert_eq!(alt_status(&mut c, ch), STATUS_DRDY | STATUS_DSC | STATUS_DRQ);
+            write_words(&mut c, ch, &data);
+            assert!(c.irq(ch), "interrupt at completion");
+            assert_eq!(status(&mut c, ch), STATUS_DRDY | STATUS_DSC);
+            assert_eq!(c.stats(ch, dev).sectors_written, 1);
+            // Read back through the guest interface and through the backend.
+            issue(&mut c, ch, dev, CMD_READ_SECTORS, 7, 1);
+            status(&mut c, ch);
+            assert_eq!(read_words(&mut c, ch, 256), data);
+            let mut sector = [0u8; SECTOR_SIZE];
+            c.disk_mut(ch, dev).unwrap().read_sector(7, &mut sector).unwrap();
+            assert_eq!(&sector[..], &data[..]);
+            // Neighbours untouched.
+            c.disk_mut(ch, dev).unwrap().read_sector(8, &mut sector).unwrap();
+            assert_eq!(sector[3], pattern((ch * 2 + dev + 1) as u8, 8, 3));
+        }
+        assert_eq!(c.misses(), 0);
+    }
+
+    #[test]
+    fn multi_sector_read_raises_an_interrupt_per_sector() {
+        let mut c = four_disks();
+        for (ch, dev) in POSITIONS {
+            let tag = (ch * 2 + dev + 1) as u8;
+            issue(&mut c, ch, dev, CMD_READ_SECTORS, 10, 3);
+            for s in 0..3u64 {
+                assert!(c.irq(ch), "sector {s} ready");
+                assert_eq!(status(&mut c, ch), STATUS_DRDY | STATUS_DSC | STATUS_DRQ);
+                assert!(!c.irq(ch));
+                // Registers show the sector being transferred and the count still to come.
+                assert_eq!(inb(&mut c, reg(ch, REG_LBA_LOW)), 10 + s as u8);
+                assert_eq!(inb(&mut c, reg(ch, REG_SECTOR_COUNT)), 2 - s as u8);
+                let data = read_words(&mut c, ch, 256);
+                assert!(data.iter().enumerate().all(|(i, &b)| b == pattern(tag, 10 + s, i)));
+            }
+            assert!(!c.irq(ch), "no interrupt after the last PIO-in block");
+            assert_eq!(status(&mut c, ch), STATUS_DRDY | STATUS_DSC);
+            assert_eq!(c.stats(ch, dev).sectors_read, 3);
+        }
+    }
+
+    #[test]
+    fn multi_sector_write_raises_an_interrupt_after_each_sector() {
+        let mut c = four_disks();
+        for (ch, dev) in POSITIONS {
+            issue(&mut c, ch, dev, CMD_WRITE_SECTORS, 20, 3);
+            for s in 0..3u8 {
+                assert_eq!(alt_status(&mut c, ch), STATUS_DRDY | STATUS_DSC | STATUS_DRQ);
+                write_words(&mut c, ch, &[s + 0x10; SECTOR_SIZE]);
+                assert!(c.irq(ch), "sector {s} written");
+                let st = status(&mut c, ch);
+                if s < 2 {
+                    assert_eq!(st, STATUS_DRDY | STATUS_DSC | STATUS_DRQ);
+                } else {
+                    assert_eq!(st, STATUS_DRDY | STATUS_DSC);
+                }
+                assert!(!c.irq(ch));
+            }
+            let disk = c.disk_mut(ch, dev).unwrap();
+            for s in 0..3u8 {
+                let mut sector = [0u8; SECTOR_SIZE];
+                disk.read_sector(20 + s as u64, &mut sector).unwrap();
+                assert!(sector.iter().all(|&b| b == s + 0x10));
+            }
+            assert_eq!(c.stats(ch, dev).sectors_written, 3);
+            assert_eq!(inb(&mut c, reg(ch, REG_LBA_LOW)), 22, "last sector written");
+            assert_eq!(inb(&mut c, reg(ch, REG_SECTOR_COUNT)), 0);
+        }
+    }
+
+    #[test]
+    fn sector_count_zero_transfers_256_sectors() {
+        let mut c = IdeController::new([[Some(patterned_disk(9, 600)), None], [None, None]]);
+        issue(&mut c, 0, 0, CMD_READ_SECTORS, 100, 0);
+        let mut sectors = 0;
+        while status(&mut c, 0) & STATUS_DRQ != 0 {
+            let data = read_words(&mut c, 0, 256);
+            assert_eq!(data[5], pattern(9, 100 + sectors, 5));
+            sectors += 1;
+        }
+        assert_eq!(sectors, 256);
+        assert_eq!(c.stats(0, 0).sectors_read, 256);
+    }
+
+    #[test]
+    fn read_and_write_multiple_use_blocks_of_the_multiple_setting() {
+        let mut c = IdeController::new([[Some(patterned_disk(5, 100)), None], [None, None]]);
+        // Without SET MULTIPLE, READ MULTIPLE aborts.
+        issue(&mut c, 0, 0, CMD_READ_MULTIPLE, 0, 4);
+        assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC | STATUS_ERR);
+        assert_eq!(inb(&mut c, reg(0, REG_ERROR)), ERROR_ABRT);
+        // A non-power-of-two block is refused.
+        issue(&mut c, 0, 0, CMD_SET_MULTIPLE, 0, 3);
+        assert_eq!(status(&mut c, 0) & STATUS_ERR, STATUS_ERR);
+        issue(&mut c, 0, 0, CMD_SET_MULTIPLE, 0, 4);
+        assert!(c.irq(0));
+        assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC);
+        assert_eq!(identify(&mut c, 0, 0)[59], 0x0104);
+        // 6 sectors in blocks of 4: two interrupts, 4 then 2 sectors.
+        issue(&mut c, 0, 0, CMD_READ_MULTIPLE, 30, 6);
+        assert!(c.irq(0));
+        status(&mut c, 0);
+        let first = read_words(&mut c, 0, 4 * 256);
+        assert_eq!(first[3 * 512 + 1], pattern(5, 33, 1));
+        assert!(c.irq(0));
+        status(&mut c, 0);
+        let second = read_words(&mut c, 0, 2 * 256);
+        assert_eq!(second[512 + 9], pattern(5, 35, 9));
+        assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC);
+        // WRITE MULTIPLE: one interrupt per block.
+        issue(&mut c, 0, 0, CMD_WRITE_MULTIPLE, 50, 5);
+        assert!(!c.irq(0));
+        write_words(&mut c, 0, &[0xee; 4 * SECTOR_SIZE]);
+        assert!(c.irq(0));
+        assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC | STATUS_DRQ);
+        write_words(&mut c, 0, &[0xdd; SECTOR_SIZE]);
+        assert!(c.irq(0));
+        assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC);
+        let mut sector = [0u8; SECTOR_SIZE];
+        c.disk_mut(0, 0).unwrap().read_sector(53, &mut sector).unwrap();
+        assert_eq!(sector[0], 0xee);
+        c.disk_mut(0, 0).unwrap().read_sector(54, &mut sector).unwrap();
+        assert_eq!(sector[0], 0xdd);
+        assert_eq!(c.stats(0, 0).sectors_written, 5);
+        assert_eq!(c.misses(), 0);
+    }
+
+    #[test]
+    fn status_read_clears_interrupt_but_alternate_status_does_not() {
+        let mut c = four_disks();
+        issue(&mut c, 0, 1, CMD_READ_SECTORS, 0, 1);
+        assert!(c.irq(0));
+        assert_eq!(alt_status(&mut c, 0), STATUS_DRDY | STATUS_DSC | STATUS_DRQ);
+        assert!(c.irq(0), "alternate status leaves the interrupt pending");
+        assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC | STATUS_DRQ);
+        assert!(!c.irq(0), "status read acknowledges it");
+        assert!(!c.irq(1), "the other channel is unaffected");
+        // Writing a new command also clears a pending interrupt before executing.
+        issue(&mut c, 0, 1, CMD_WRITE_SECTORS, 0, 1);
+        assert!(!c.irq(0));
+    }
+
+    #[test]
+    fn nien_suppresses_the_interrupt_line() {
+        let mut c = four_disks();
+        outb(&mut c, CONTROL_PORT[1], CONTROL_NIEN);
+        issue(&mut c, 1, 0, CMD_READ_SECTORS, 3, 1);
+        assert!(!c.irq(1), "nIEN set: line not driven");
+        assert_eq!(alt_status(&mut c, 1), STATUS_DRDY | STATUS_DSC | STATUS_DRQ);
+        // The interrupt is still pending inside the drive and appears once nIEN is cleared.
+        outb(&mut c, CONTROL_PORT[1], 0);
+        assert!(c.irq(1));
+        status(&mut c, 1);
+        assert!(!c.irq(1));
+        // Polling with nIEN: a whole transfer without the line ever rising.
+        outb(&mut c, CONTROL_PORT[1], CONTROL_NIEN);
+        read_words(&mut c, 1, 256);
+        issue(&mut c, 1, 0, CMD_WRITE_SECTORS, 3, 2);
+        write_words(&mut c, 1, &[1; 2 * SECTOR_SIZE]);
+        assert!(!c.irq(1));
+        assert_eq!(alt_status(&mut c, 1), STATUS_DRDY | STATUS_DSC);
+    }
+
+    #[test]
+    fn srst_sets_signature_and_selects_master() {
+        let mut c = four_disks();
+        // Disturb the registers, select the slave, leave a transfer half done.
+        issue(&mut c, 0, 1, CMD_READ_SECTORS, 0x123456, 4);
+        outb(&mut c, reg(0, REG_ERROR), 0x77);
+        outb(&mut c, CONTROL_PORT[0], CONTROL_SRST);
+        assert_eq!(alt_status(&mut c, 0), STATUS_BSY, "busy while SRST is held");
+        assert!(!c.irq(0));
+        outb(&mut c, CONTROL_PORT[0], 0);
+        assert_eq!(c.state().channels[0].selected, 0);
+        for dev in [1, 0] {
+            select(&mut c, 0, dev);
+            assert_eq!(inb(&mut c, reg(0, REG_SECTOR_COUNT)), 1);
+            assert_eq!(inb(&mut c, reg(0, REG_LBA_LOW)), 1);
+            assert_eq!(inb(&mut c, reg(0, REG_LBA_MID)), 0);
+            assert_eq!(inb(&mut c, reg(0, REG_LBA_HIGH)), 0);
+            assert_eq!(inb(&mut c, reg(0, REG_ERROR)), ERROR_DIAG_PASSED);
+            assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC);
+        }
+        assert!(!c.irq(0), "reset raises no interrupt");
+        // The aborted transfer is gone: data reads are misuse.
+        let misses = c.misses();
+        c.read(reg(0, REG_DATA), 2);
+        assert_eq!(c.misses(), misses + 1);
+        // After reset the master is selected and the Device register reads 00h.
+        let mut c = four_disks();
+        select(&mut c, 1, 1);
+        outb(&mut c, CONTROL_PORT[1], CONTROL_SRST | CONTROL_NIEN);
+        outb(&mut c, CONTROL_PORT[1], 0);
+        assert_eq!(inb(&mut c, reg(1, REG_DEVICE)), 0);
+        assert_eq!(c.state().channels[1].selected, 0);
+    }
+
+    #[test]
+    fn absent_channel_reads_all_ones() {
+        let mut c = IdeController::new([[Some(patterned_disk(1, 10)), None], [None, None]]);
+        for r in 1..8 {
+            assert_eq!(inb(&mut c, reg(1, r)), 0xff);
+        }
+        assert_eq!(c.read(reg(1, REG_DATA), 2), 0xffff);
+        assert_eq!(c.read(reg(1, REG_DATA), 4), 0xffff_ffff);
+        assert_eq!(alt_status(&mut c, 1), 0xff);
+        // Writes (including a probe's test patterns and commands) go nowhere.
+        outb(&mut c, reg(1, REG_SECTOR_COUNT), 0x55);
+        outb(&mut c, reg(1, REG_STATUS), CMD_IDENTIFY);
+        outb(&mut c, CONTROL_PORT[1], CONTROL_SRST);
+        assert_eq!(inb(&mut c, reg(1, REG_SECTOR_COUNT)), 0xff);
+        assert!(!c.irq(1));
+        assert!(c.take_events().is_empty());
+        assert_eq!(c.misses(), 0, "probing an empty channel is not misuse");
+    }
+
+    #[test]
+    fn absent_slave_reads_zero_and_ignores_commands() {
+        let mut c = IdeController::new([[Some(patterned_disk(1, 10)), None], [None, None]]);
+        select(&mut c, 0, 1);
+        outb(&mut c, reg(0, REG_SECTOR_COUNT), 0x55);
+        outb(&mut c, reg(0, REG_LBA_LOW), 0xaa);
+        for r in 1..8 {
+            assert_eq!(inb(&mut c, reg(0, r)), 0, "register {r}");
+        }
+        assert_eq!(alt_status(&mut c, 0), 0);
+        outb(&mut c, reg(0, REG_STATUS), CMD_IDENTIFY);
+        assert_eq!(status(&mut c, 0), 0);
+        assert!(!c.irq(0));
+        assert!(c.take_events().is_empty());
+        // The master received the register writes too (ATA: writes reach both devices).
+        select(&mut c, 0, 0);
+        assert_eq!(inb(&mut c, reg(0, REG_SECTOR_COUNT)), 0x55);
+        assert_eq!(inb(&mut c, reg(0, REG_LBA_LOW)), 0xaa);
+        assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC);
+    }
+
+    /// Probes a channel the way Pintos' driver does (a write/read-back presence test, a soft
+    /// reset, then the error/status/signature check) and returns which positions are ATA
+    /// disks and their IDENTIFY capacities.
+    fn pintos_style_probe(c: &mut IdeController, ch: usize) -> [Option<u32>; 2] {
+        let mut present = [false; 2];
+        for dev in 0..2 {
+            select(c, ch, dev);
+            alt_status(c, ch);
+            for (a, b) in [(0x55, 0xaa), (0xaa, 0x55), (0x55, 0xaa)] {
+                outb(c, reg(ch, REG_SECTOR_COUNT), a);
+                outb(c, reg(ch, REG_LBA_LOW), b);
+            }
+            present[dev] = inb(c, reg(ch, REG_SECTOR_COUNT)) == 0x55
+                && inb(c, reg(ch, REG_LBA_LOW)) == 0xaa;
+        }
+        outb(c, CONTROL_PORT[ch], 0);
+        outb(c, CONTROL_PORT[ch], CONTROL_SRST);
+        outb(c, CONTROL_PORT[ch], 0);
+        if present[0] {
+            select(c, ch, 0);
+            assert_eq!(alt_status(c, ch) & STATUS_BSY, 0);
+        }
+        if present[1] {
+            select(c, ch, 1);
+            assert_eq!(inb(c, reg(ch, REG_SECTOR_COUNT)), 1);
+            assert_eq!(inb(c, reg(ch, REG_LBA_LOW)), 1);
+            assert_eq!(alt_status(c, ch) & STATUS_BSY, 0);
+        }
+        let mut is_ata = [false; 2];
+        for dev in 0..2 {
+            select(c, ch, dev);
+            let error = inb(c, reg(ch, REG_ERROR));
+            let mid = inb(c, reg(ch, REG_LBA_MID));
+            let high = inb(c, reg(ch, REG_LBA_HIGH));
+            let st = status(c, ch);
+            let diag_ok = error == 1 || (error == 0x81 && dev == 0);
+            if !diag_ok || st & STATUS_DRDY == 0 || st & STATUS_BSY != 0 {
+                if dev == 0 && error == 0x81 {
+                    break; // no slave possible
+                }
+                continue;
+            }
+            is_ata[dev] = mid == 0 && high == 0;
+        }
+        let mut out = [None; 2];
+        for dev in 0..2 {
+            if is_ata[dev] {
+                let w = identify(c, ch, dev);
+                out[dev] = Some(w[60] as u32 | (w[61] as u32) << 16);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn pintos_style_probe_finds_exactly_the_attached_disks() {
+        for mask in 0u8..16 {
+            let d = |bit: u8| (mask & 1 << bit != 0).then(|| patterned_disk(bit, 10 + bit as u64));
+            let mut c = IdeController::new([[d(0), d(1)], [d(2), d(3)]]);
+            for ch in 0..2 {
+                let found = pintos_style_probe(&mut c, ch);
+                for dev in 0..2 {
+                    let bit = (ch * 2 + dev) as u8;
+                    let expect = (mask & 1 << bit != 0).then_some(10 + bit as u32);
+                    assert_eq!(found[dev], expect, "mask {mask:04b} hd{ch}:{dev}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn out_of_range_lba_reports_idnf_and_abrt() {
+        let mut c = four_disks(); // hd0:0 has 100 sectors
+        issue(&mut c, 0, 0, CMD_READ_SECTORS, 100, 1);
+        assert!(c.irq(0), "error completion interrupts");
+        assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC | STATUS_ERR);
+        assert_eq!(inb(&mut c, reg(0, REG_ERROR)), ERROR_IDNF | ERROR_ABRT);
+        assert_eq!(c.stats(0, 0).sectors_read, 0);
+        // Starting inside, running off the end: the good sectors transfer, then the error,
+        // with the registers at the failing sector.
+        issue(&mut c, 0, 0, CMD_READ_SECTORS, 98, 4);
+        status(&mut c, 0);
+        read_words(&mut c, 0, 256);
+        assert!(c.irq(0));
+        assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC | STATUS_DRQ);
+        read_words(&mut c, 0, 256);
+        assert!(c.irq(0));
+        assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC | STATUS_ERR);
+        assert_eq!(inb(&mut c, reg(0, REG_ERROR)), ERROR_IDNF | ERROR_ABRT);
+        assert_eq!(inb(&mut c, reg(0, REG_LBA_LOW)), 100);
+        assert_eq!(inb(&mut c, reg(0, REG_SECTOR_COUNT)), 2);
+        assert_eq!(c.stats(0, 0).sectors_read, 2);
+        // Writes past the end never store anything.
+        issue(&mut c, 0, 0, CMD_WRITE_SECTORS, 0x0fff_ffff, 1);
+        assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC | STATUS_ERR);
+        assert_eq!(inb(&mut c, reg(0, REG_ERROR)), ERROR_IDNF | ERROR_ABRT);
+        // Verify and seek check the range too.
+        issue(&mut c, 0, 0, CMD_READ_VERIFY, 99, 2);
+        assert_eq!(status(&mut c, 0) & STATUS_ERR, STATUS_ERR);
+        issue(&mut c, 0, 0, CMD_READ_VERIFY, 98, 2);
+        assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC);
+        issue(&mut c, 0, 0, CMD_SEEK, 100, 1);
+        assert_eq!(status(&mut c, 0) & STATUS_ERR, STATUS_ERR);
+        assert_eq!(c.stats(0, 0).errors, 5);
+        assert_eq!(c.stats(0, 0).sectors_written, 0);
+    }
+
+    #[test]
+    fn chs_addressing_translates_with_16_heads_and_63_sectors() {
+        let mut c = IdeController::new([[Some(patterned_disk(3, 3000)), None], [None, None]]);
+        // Cylinder 2, head 5, sector 7 → (2 × 16 + 5) × 63 + 6 = 2337.
+        let read_chs = |c: &mut IdeController, cyl: u16, head: u8, sector: u8, count: u8| {
+            outb(c, reg(0, REG_DEVICE), 0xa0 | head);
+            outb(c, reg(0, REG_SECTOR_COUNT), count);
+            outb(c, reg(0, REG_LBA_LOW), sector);
+            outb(c, reg(0, REG_LBA_MID), cyl as u8);
+            outb(c, reg(0, REG_LBA_HIGH), (cyl >> 8) as u8);
+            outb(c, reg(0, REG_STATUS), CMD_READ_SECTORS);
+            status(c, 0)
+        };
+        assert_eq!(read_chs(&mut c, 2, 5, 7, 1), STATUS_DRDY | STATUS_DSC | STATUS_DRQ);
+        let data = read_words(&mut c, 0, 256);
+        assert!(data.iter().enumerate().all(|(i, &b)| b == pattern(3, 2337, i)));
+        // Crossing a track boundary: head 0 sector 63 then head 1 sector 1; registers follow
+        // in CHS form.
+        assert_eq!(read_chs(&mut c, 0, 0, 63, 2), STATUS_DRDY | STATUS_DSC | STATUS_DRQ);
+        assert_eq!(read_words(&mut c, 0, 256)[0], pattern(3, 62, 0));
+        status(&mut c, 0);
+        assert_eq!(read_words(&mut c, 0, 256)[0], pattern(3, 63, 0));
+        assert_eq!(inb(&mut c, reg(0, REG_LBA_LOW)), 1);
+        assert_eq!(inb(&mut c, reg(0, REG_DEVICE)) & 0x0f, 1);
+        assert_eq!(c.take_events().last().unwrap().lba, 62);
+        // Sector 0 does not exist in CHS.
+        assert_eq!(read_chs(&mut c, 0, 0, 0, 1), STATUS_DRDY | STATUS_DSC | STATUS_ERR);
+        assert_eq!(inb(&mut c, reg(0, REG_ERROR)), ERROR_IDNF | ERROR_ABRT);
+        // INITIALIZE DEVICE PARAMETERS changes the translation: 4 heads × 17 sectors.
+        outb(&mut c, reg(0, REG_DEVICE), 0xa0 | 3);
+        outb(&mut c, reg(0, REG_SECTOR_COUNT), 17);
+        outb(&mut c, reg(0, REG_STATUS), CMD_INITIALIZE_PARAMETERS);
+        assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC);
+        // Cylinder 1, head 2, sector 3 → (1 × 4 + 2) × 17 + 2 = 104.
+        assert_eq!(read_chs(&mut c, 1, 2, 3, 1), STATUS_DRDY | STATUS_DSC | STATUS_DRQ);
+        assert_eq!(read_words(&mut c, 0, 256)[0], pattern(3, 104, 0));
+        let w = identify(&mut c, 0, 0);
+        assert_eq!((w[54], w[55], w[56]), (3000 / 68, 4, 17));
+        assert_eq!((w[1], w[3], w[6]), (2, 16, 63), "default geometry unchanged");
+    }
+
+    #[test]
+    fn file_backed_writes_are_visible_in_the_file_immediately() {
+        let path = TempPath::new("ide-file");
+        std::fs::write(&path.0, vec![0u8; 8 * SECTOR_SIZE]).unwrap();
+        let mut c = IdeController::new([
+            [Some(Disk::open(&path.0, false).unwrap()), None],
+            [None, None],
+        ]);
+        issue(&mut c, 0, 0, CMD_WRITE_SECTORS, 3, 2);
+        write_words(&mut c, 0, &[0xab; SECTOR_SIZE]);
+        // Before the command even completes, the first sector is in the file.
+        let now = std::fs::read(&path.0).unwrap();
+        assert!(now[3 * SECTOR_SIZE..4 * SECTOR_SIZE].iter().all(|&b| b == 0xab));
+        assert!(now[4 * SECTOR_SIZE..].iter().all(|&b| b == 0));
+        write_words(&mut c, 0, &[0xcd; SECTOR_SIZE]);
+        let now = std::fs::read(&path.0).unwrap();
+        assert!(now[4 * SECTOR_SIZE..5 * SECTOR_SIZE].iter().all(|&b| b == 0xcd));
+        assert_eq!(now.len(), 8 * SECTOR_SIZE);
+        // FLUSH CACHE succeeds and the content survives dropping the controller.
+        issue(&mut c, 0, 0, CMD_FLUSH_CACHE, 0, 0);
+        assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC);
+        c.flush_all().unwrap();
+        drop(c);
+        let after = std::fs::read(&path.0).unwrap();
+        assert_eq!(after, now);
+    }
+
+    #[test]
+    fn file_backed_partial_last_sector_reads_padded_and_guest_cannot_write_past_it() {
+        let path = TempPath::new("ide-partial");
+        std::fs::write(&path.0, vec![0x77u8; SECTOR_SIZE + 10]).unwrap();
+        let mut c = IdeController::new([
+            [Some(Disk::open(&path.0, false).unwrap()), None],
+            [None, None],
+        ]);
+        assert_eq!(identify(&mut c, 0, 0)[60], 2);
+        issue(&mut c, 0, 0, CMD_READ_SECTORS, 1, 1);
+        status(&mut c, 0);
+        let data = read_words(&mut c, 0, 256);
+        assert!(data[..10].iter().all(|&b| b == 0x77));
+        assert!(data[10..].iter().all(|&b| b == 0));
+        issue(&mut c, 0, 0, CMD_WRITE_SECTORS, 2, 1);
+        assert_eq!(status(&mut c, 0) & STATUS_ERR, STATUS_ERR);
+        assert_eq!(std::fs::read(&path.0).unwrap().len(), SECTOR_SIZE + 10);
+    }
+
+    #[test]
+    fn host_io_errors_become_ata_errors() {
+        let reads = Disk::new(Box::new(FailingDisk { fail_reads: true, fail_writes: false }));
+        let writes = Disk::new(Box::new(FailingDisk { fail_reads: false, fail_writes: true }));
+        let mut c = IdeController::new([[Some(reads), Some(writes)], [None, None]]);
+        issue(&mut c, 0, 0, CMD_READ_SECTORS, 5, 1);
+        assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC | STATUS_ERR);
+        assert_eq!(inb(&mut c, reg(0, REG_ERROR)), ERROR_UNC);
+        assert_eq!(c.stats(0, 0).host_errors, 1);
+        issue(&mut c, 0, 1, CMD_WRITE_SECTORS, 5, 2);
+        write_words(&mut c, 0, &[0; SECTOR_SIZE]);
+        assert!(c.irq(0));
+        assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC | STATUS_ERR);
+        assert_eq!(inb(&mut c, reg(0, REG_ERROR)), ERROR_ABRT);
+        assert_eq!(inb(&mut c, reg(0, REG_SECTOR_COUNT)), 2);
+        issue(&mut c, 0, 1, CMD_FLUSH_CACHE, 0, 0);
+        assert_eq!(status(&mut c, 0) & STATUS_ERR, STATUS_ERR);
+        assert_eq!(c.stats(0, 1).host_errors, 2);
+        assert_eq!(c.stats(0, 1).sectors_written, 0);
+        assert!(c.flush_all().is_err());
+        // A read-only memory disk refuses writes the same way.
+        let ro = Disk::new(Box::new(MemoryDisk::zeroed(4096).unwrap().read_only()));
+        let mut c = IdeController::new([[None, None], [Some(ro), None]]);
+        issue(&mut c, 1, 0, CMD_WRITE_SECTORS, 0, 1);
+        write_words(&mut c, 1, &[1; SECTOR_SIZE]);
+        assert_eq!(status(&mut c, 1) & STATUS_ERR, STATUS_ERR);
+    }
+
+    #[test]
+    fn packet_reset_and_unknown_commands_abort_and_simple_commands_complete() {
+        let mut c = four_disks();
+        for cmd in [CMD_IDENTIFY_PACKET, CMD_PACKET, CMD_DEVICE_RESET, CMD_NOP, 0xea, 0xff, 0x50] {
+            issue(&mut c, 1, 1, cmd, 0, 1);
+            assert!(c.irq(1), "command {cmd:#x} completes with an interrupt");
+            assert_eq!(status(&mut c, 1), STATUS_DRDY | STATUS_DSC | STATUS_ERR, "{cmd:#x}");
+            assert_eq!(inb(&mut c, reg(1, REG_ERROR)), ERROR_ABRT);
+        }
+        for cmd in [
+            CMD_SET_FEATURES,
+            CMD_IDLE_IMMEDIATE,
+            CMD_STANDBY_IMMEDIATE,
+            CMD_IDLE,
+            CMD_FLUSH_CACHE,
+            CMD_RECALIBRATE,
+            CMD_SEEK,
+            CMD_READ_VERIFY,
+            CMD_CHECK_POWER_MODE,
+        ] {
+            issue(&mut c, 1, 1, cmd, 0, 1);
+            assert!(c.irq(1));
+            assert_eq!(status(&mut c, 1), STATUS_DRDY | STATUS_DSC, "{cmd:#x}");
+            assert_eq!(inb(&mut c, reg(1, REG_ERROR)), 0, "error cleared by a new command");
+        }
+        assert_eq!(inb(&mut c, reg(1, REG_SECTOR_COUNT)), 0xff, "power mode: active");
+        // EXECUTE DEVICE DIAGNOSTIC: signature on both, master selected, interrupt.
+        issue(&mut c, 1, 1, CMD_EXECUTE_DIAGNOSTIC, 9, 9);
+        assert_eq!(c.state().channels[1].selected, 0);
+        assert!(c.irq(1));
+        assert_eq!(inb(&mut c, reg(1, REG_ERROR)), ERROR_DIAG_PASSED);
+        assert_eq!(inb(&mut c, reg(1, REG_SECTOR_COUNT)), 1);
+        assert_eq!(c.misses(), 0);
+    }
+
+    #[test]
+    fn thirty_two_bit_data_accesses_move_two_words() {
+        let mut c = four_disks();
+        issue(&mut c, 0, 0, CMD_READ_SECTORS, 1, 1);
+        status(&mut c, 0);
+        let mut data = Vec::new();
+        for _ in 0..128 {
+            data.extend_from_slice(&c.read(reg(0, REG_DATA), 4).to_le_bytes());
+        }
+        assert!(data.iter().enumerate().all(|(i, &b)| b == pattern(1, 1, i)));
+        assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC);
+        issue(&mut c, 0, 0, CMD_WRITE_SECTORS, 2, 1);
+        for i in 0..128u32 {
+            c.write(reg(0, REG_DATA), 4, i * 0x0101_0101);
+        }
+        assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC);
+        let mut sector = [0u8; SECTOR_SIZE];
+        c.disk_mut(0, 0).unwrap().read_sector(2, &mut sector).unwrap();
+        assert_eq!(&sector[8..12], &[2, 2, 2, 2]);
+        assert_eq!(c.misses(), 0);
+    }
+
+    #[test]
+    fn misuse_is_counted_not_fatal() {
+        let mut c = four_disks();
+        c.read(reg(0, REG_DATA), 2); // no data phase
+        c.write(reg(0, REG_DATA), 2, 0); // no data phase
+        c.read(reg(0, REG_DATA), 1); // byte access to the data register
+        assert_eq!(c.read(reg(0, REG_STATUS), 2), 0xffff); // word access to a byte register
+        c.write(0x1e0, 1, 0); // not ours
+        assert_eq!(c.read(0x3f7, 1), 0xff);
+        assert_eq!(c.misses(), 6);
+        assert!(!IdeController::claims_port(0x3f7));
+        assert!(IdeController::claims_port(0x1f0) && IdeController::claims_port(0x376));
+    }
+
+    #[test]
+    fn commands_are_logged_and_traffic_counted() {
+        let mut c = four_disks();
+        issue(&mut c, 1, 1, CMD_READ_SECTORS, 0x123, 2);
+        status(&mut c, 1);
+        read_words(&mut c, 1, 512);
+        issue(&mut c, 0, 1, CMD_WRITE_SECTORS, 77, 0);
+        let events = c.take_events();
+        assert_eq!(
+            events,
+            vec![
+                DiskEvent { channel: 1, drive: 1, command: CMD_READ_SECTORS, lba: 0x123, count: 2 },
+                DiskEvent { channel: 0, drive: 1, command: CMD_WRITE_SECTORS, lba: 77, count: 256 },
+            ]
+        );
+        assert!(c.take_events().is_empty(), "drained");
+        assert_eq!(c.stats(1, 1).commands, 1);
+        assert_eq!(c.stats(1, 1).sectors_read, 2);
+        c.set_event_log(false);
+        issue(&mut c, 0, 0, CMD_IDENTIFY, 0, 1);
+        assert!(c.take_events().is_empty());
+    }
+
+    #[test]
+    fn hardware_reset_restores_power_on_state() {
+        let mut c = four_disks();
+        let initial = c.state().clone();
+        issue(&mut c, 0, 0, CMD_SET_MULTIPLE, 0, 8);
+        issue(&mut c, 0, 1, CMD_READ_SECTORS, 5, 3);
+        outb(&mut c, CONTROL_PORT[1], CONTROL_NIEN);
+        c.reset();
+        let mut after = c.state().clone();
+        // Counters are statistics, not device state: they survive the reset.
+        for ch in &mut after.channels {
+            for d in &mut ch.drives {
+                d.stats = DriveStats::default();
+            }
+        }
+        for (a, b) in after.channels.iter().zip(&initial.channels) {
+            for (x, y) in a.drives.iter().zip(&b.drives) {
+                assert_eq!(x.regs, y.regs);
+                assert_eq!(x.multiple, y.multiple);
+                assert_eq!(x.intrq, y.intrq);
+            }
+            assert_eq!((a.selected, a.control), (b.selected, b.control));
+        }
+    }
+
+    /// xorshift64*: a fixed-seed generator so the hammering is reproducible.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+    }
+
+    #[test]
+    fn random_port_hammering_never_panics_and_is_deterministic() {
+        let run = |seed: u64| {
+            let mut c = IdeController::new([
+                [Some(patterned_disk(1, 300)), None],
+                [Some(patterned_disk(3, 50)), Some(patterned_disk(4, 2))],
+            ]);
+            let mut rng = Rng(seed);
+            let ports: Vec<u16> = (0x1f0..0x1f8).chain(0x170..0x178).chain([0x3f6, 0x376, 0x3f7, 0x171]).collect();
+            let interesting = [
+                CMD_READ_SECTORS, CMD_WRITE_SECTORS, CMD_READ_MULTIPLE, CMD_WRITE_MULTIPLE,
+                CMD_SET_MULTIPLE, CMD_IDENTIFY, CMD_INITIALIZE_PARAMETERS, CMD_EXECUTE_DIAGNOSTIC,
+                CMD_READ_VERIFY, CMD_SEEK, CMD_FLUSH_CACHE,
+            ];
+            let mut trace = 0u64;
+            for _ in 0..200_000 {
+                let r = rng.next();
+                let port = ports[(r % ports.len() as u64) as usize];
+                let size = [1u8, 2, 4][((r >> 8) % 3) as usize];
+                let mut value = (r >> 16) as u32;
+                if port & 7 == 7 && port != 0x3f7 && (r >> 48) % 2 == 0 {
+                    value = interesting[((r >> 50) % interesting.len() as u64) as usize] as u32;
+                }
+                // Data-register traffic is what moves transfers along: bias toward it.
+                let port = if (r >> 60) % 4 == 0 { port & !7 } else { port };
+                let size = if port & 7 == 0 && port != 0x3f6 && port != 0x376 && size == 1 { 2 } else { size };
+                if (r >> 40) % 2 == 0 {
+                    trace = trace.wrapping_mul(31).wrapping_add(c.read(port, size) as u64);
+                } else {
+                    c.write(port, size, value);
+                }
+                trace = trace.wrapping_mul(31).wrapping_add(c.irq(0) as u64 * 2 + c.irq(1) as u64);
+            }
+            (trace, c.state().clone(), c.take_events().len())
+        };
+        let a = run(0x1234_5678_9abc_def1);
+        let b = run(0x1234_5678_9abc_def1);
+        assert_eq!(a, b, "same seed, same result");
+        assert!(a.2 > 0);
+    }
+}
