@@ -110,7 +110,10 @@ impl FileDisk {
         // Size from the open handle, not the earlier stat, in case the file was replaced.
         let len = file
             .metadata()
-            .map_err(|source| DiskError::Unreadable { path: path.clone(), source })?
+            .map_err(|source| DiskError::Unreadable {
+                path: path.clone(),
+                source,
+            })?
             .len();
         if len == 0 {
             return Err(DiskError::Empty(path));
@@ -119,7 +122,14 @@ impl FileDisk {
         if sectors > MAX_SECTORS {
             return Err(DiskError::TooLarge { path, bytes: len });
         }
-        Ok(FileDisk { file, path, len, sectors, read_only, dirty: false })
+        Ok(FileDisk {
+            file,
+            path,
+            len,
+            sectors,
+            read_only,
+            dirty: false,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -156,7 +166,10 @@ impl DiskBackend for FileDisk {
 
     fn write(&mut self, lba: u64, buf: &Sector) -> io::Result<()> {
         if self.read_only {
-            return Err(io::Error::new(io::ErrorKind::PermissionDenied, "disk image is read-only"));
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "disk image is read-only",
+            ));
         }
         if lba >= self.sectors {
             return Err(out_of_range(lba, self.sectors));
@@ -202,7 +215,10 @@ impl MemoryDisk {
             return Err(DiskError::BadSize(len));
         }
         data.resize((sectors as usize) * SECTOR_SIZE, 0);
-        Ok(MemoryDisk { data, read_only: false })
+        Ok(MemoryDisk {
+            data,
+            read_only: false,
+        })
     }
 
     /// An all-zero disk of `bytes` bytes (rounded up to whole sectors).
@@ -211,7 +227,10 @@ impl MemoryDisk {
         if sectors == 0 || sectors > MAX_SECTORS {
             return Err(DiskError::BadSize(bytes));
         }
-        Ok(MemoryDisk { data: vec![0; sectors as usize * SECTOR_SIZE], read_only: false })
+        Ok(MemoryDisk {
+            data: vec![0; sectors as usize * SECTOR_SIZE],
+            read_only: false,
+        })
     }
 
     /// Makes guest writes fail (they become ATA errors).
@@ -256,7 +275,10 @@ impl DiskBackend for MemoryDisk {
     fn write(&mut self, lba: u64, buf: &Sector) -> io::Result<()> {
         let sectors = self.sectors();
         if self.read_only {
-            return Err(io::Error::new(io::ErrorKind::PermissionDenied, "disk is read-only"));
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "disk is read-only",
+            ));
         }
         if lba >= sectors {
             return Err(out_of_range(lba, sectors));
@@ -299,7 +321,10 @@ impl fmt::Debug for Disk {
 
 impl Disk {
     pub fn new(backend: Box<dyn DiskBackend>) -> Disk {
-        Disk { backend, identity: DiskIdentity::default() }
+        Disk {
+            backend,
+            identity: DiskIdentity::default(),
+        }
     }
 
     /// A raw image file (see [`FileDisk`]).
@@ -362,10 +387,10 @@ pub(crate) mod tests {
         pub(crate) fn new(tag: &str) -> TempPath {
             static NEXT: AtomicU32 = AtomicU32::new(0);
             let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            TempPath(std::env::temp_dir().join(format!(
-                "emu-ide-test-{}-{tag}-{n}.dsk",
-                std::process::id()
-            )))
+            TempPath(
+                std::env::temp_dir()
+                    .join(format!("emu-ide-test-{}-{tag}-{n}.dsk", std::process::id())),
+            )
         }
     }
 
@@ -378,19 +403,28 @@ pub(crate) mod tests {
     #[test]
     fn open_missing_file_is_not_found() {
         let p = TempPath::new("missing");
-        assert!(matches!(FileDisk::open(&p.0, false), Err(DiskError::NotFound(_))));
+        assert!(matches!(
+            FileDisk::open(&p.0, false),
+            Err(DiskError::NotFound(_))
+        ));
     }
 
     #[test]
     fn open_empty_file_is_refused() {
         let p = TempPath::new("empty");
         std::fs::write(&p.0, b"").unwrap();
-        assert!(matches!(FileDisk::open(&p.0, false), Err(DiskError::Empty(_))));
+        assert!(matches!(
+            FileDisk::open(&p.0, false),
+            Err(DiskError::Empty(_))
+        ));
     }
 
     #[test]
     fn open_directory_is_refused() {
-        assert!(matches!(FileDisk::open(std::env::temp_dir(), true), Err(DiskError::NotAFile(_))));
+        assert!(matches!(
+            FileDisk::open(std::env::temp_dir(), true),
+            Err(DiskError::NotAFile(_))
+        ));
     }
 
     #[test]
@@ -439,6 +473,9 @@ pub(crate) mod tests {
         assert_eq!(buf[88], 0);
         assert!(d.read(2, &mut buf).is_err());
         assert!(MemoryDisk::zeroed(0).is_err());
-        assert_eq!(MemoryDisk::zeroed(4 * PINTOS_DISK_UNIT).unwrap().sectors(), 4 * 2016);
+        assert_eq!(
+            MemoryDisk::zeroed(4 * PINTOS_DISK_UNIT).unwrap().sectors(),
+            4 * 2016
+        );
     }
 }

@@ -215,7 +215,11 @@ impl Geometry {
     fn for_capacity(capacity: u64, heads: u8, spt: u8) -> Geometry {
         let per_cylinder = heads as u64 * spt as u64;
         let cylinders = (capacity / per_cylinder).clamp(1, MAX_CYLINDERS);
-        Geometry { cylinders: cylinders as u16, heads, sectors_per_track: spt }
+        Geometry {
+            cylinders: cylinders as u16,
+            heads,
+            sectors_per_track: spt,
+        }
     }
 
     fn sectors(&self) -> u64 {
@@ -243,10 +247,20 @@ pub struct DriveStats {
 enum Transfer {
     Idle,
     /// Device-to-host: the buffer holds a block; `remaining` sectors follow it.
-    In { next_lba: u64, remaining: u32, block: u32, lba_mode: bool },
+    In {
+        next_lba: u64,
+        remaining: u32,
+        block: u32,
+        lba_mode: bool,
+    },
     /// Host-to-device: the buffer collects a block for sectors `next_lba..`; `remaining`
     /// includes the block being collected.
-    Out { next_lba: u64, remaining: u32, block: u32, lba_mode: bool },
+    Out {
+        next_lba: u64,
+        remaining: u32,
+        block: u32,
+        lba_mode: bool,
+    },
 }
 
 /// One drive position's state. Absent positions have `present == false` and are never
@@ -325,7 +339,11 @@ fn put_ata_string(words: &mut [u16], text: &str) {
 
 impl DriveState {
     fn absent() -> DriveState {
-        let g = Geometry { cylinders: 0, heads: 0, sectors_per_track: 0 };
+        let g = Geometry {
+            cylinders: 0,
+            heads: 0,
+            sectors_per_track: 0,
+        };
         DriveState {
             present: false,
             capacity: 0,
@@ -347,14 +365,19 @@ impl DriveState {
 
     fn new(disk: &Disk, position: usize) -> DriveState {
         let capacity = disk.sectors().min(MAX_SECTORS);
-        let geometry =
-            Geometry::for_capacity(capacity, DEFAULT_HEADS, DEFAULT_SECTORS_PER_TRACK);
+        let geometry = Geometry::for_capacity(capacity, DEFAULT_HEADS, DEFAULT_SECTORS_PER_TRACK);
         let id = &disk.identity;
         DriveState {
             present: true,
             capacity,
-            model: id.model.clone().unwrap_or_else(|| "QEMU HARDDISK".to_string()),
-            serial: id.serial.clone().unwrap_or_else(|| format!("QM{:05}", position + 1)),
+            model: id
+                .model
+                .clone()
+                .unwrap_or_else(|| "QEMU HARDDISK".to_string()),
+            serial: id
+                .serial
+                .clone()
+                .unwrap_or_else(|| format!("QM{:05}", position + 1)),
             firmware: id.firmware.clone().unwrap_or_else(|| "2.5+".to_string()),
             regs: TaskFile::signature(0),
             intrq: false,
@@ -498,7 +521,11 @@ impl DriveState {
         w[57] = chs_capacity as u16;
         w[58] = (chs_capacity >> 16) as u16;
         // Bit 8: the multiple setting in bits 7:0 is valid.
-        w[59] = if self.multiple != 0 { 0x0100 | self.multiple as u16 } else { 0 };
+        w[59] = if self.multiple != 0 {
+            0x0100 | self.multiple as u16
+        } else {
+            0
+        };
         // Total user-addressable sectors in LBA28 mode (what Pintos reads as the capacity).
         let lba_capacity = self.capacity.min(MAX_SECTORS - 1) as u32;
         w[60] = lba_capacity as u16;
@@ -516,9 +543,9 @@ impl DriveState {
         w[86] = 0x1000;
         w[87] = 0x4000;
         // Word 255: integrity word. Low byte 0xa5, high byte makes all 512 bytes sum to 0.
-        let sum = w[..255]
-            .iter()
-            .fold(0xa5u8, |s, &x| s.wrapping_add(x as u8).wrapping_add((x >> 8) as u8));
+        let sum = w[..255].iter().fold(0xa5u8, |s, &x| {
+            s.wrapping_add(x as u8).wrapping_add((x >> 8) as u8)
+        });
         w[255] = ((sum.wrapping_neg() as u16) << 8) | 0xa5;
         w
     }
@@ -536,7 +563,12 @@ impl DriveState {
                 }
                 self.len = SECTOR_SIZE;
                 self.pos = 0;
-                self.transfer = Transfer::In { next_lba: 0, remaining: 0, block: 1, lba_mode: true };
+                self.transfer = Transfer::In {
+                    next_lba: 0,
+                    remaining: 0,
+                    block: 1,
+                    lba_mode: true,
+                };
                 self.regs.status = STATUS_DRDY | STATUS_DSC | STATUS_DRQ;
                 self.intrq = true;
             }
@@ -567,8 +599,11 @@ impl DriveState {
                 } else {
                     let per_cylinder = heads as u64 * spt as u64;
                     let cylinders = (self.capacity / per_cylinder).min(u16::MAX as u64) as u16;
-                    self.current_geometry =
-                        Geometry { cylinders, heads, sectors_per_track: spt };
+                    self.current_geometry = Geometry {
+                        cylinders,
+                        heads,
+                        sectors_per_track: spt,
+                    };
                     self.complete();
                 }
             }
@@ -609,7 +644,12 @@ impl DriveState {
         let remaining = self.sector_count();
         match self.start_address() {
             Some(lba) => {
-                self.transfer = Transfer::In { next_lba: lba, remaining, block, lba_mode };
+                self.transfer = Transfer::In {
+                    next_lba: lba,
+                    remaining,
+                    block,
+                    lba_mode,
+                };
                 self.next_in_block(backend);
             }
             None => self.fail(ERROR_IDNF | ERROR_ABRT),
@@ -618,7 +658,13 @@ impl DriveState {
 
     /// Loads the next PIO-in block and raises the interrupt, or ends the data phase.
     fn next_in_block(&mut self, backend: &mut dyn DiskBackend) {
-        let Transfer::In { next_lba, remaining, block, lba_mode } = self.transfer else {
+        let Transfer::In {
+            next_lba,
+            remaining,
+            block,
+            lba_mode,
+        } = self.transfer
+        else {
             return;
         };
         if remaining == 0 {
@@ -664,7 +710,12 @@ impl DriveState {
         let remaining = self.sector_count();
         match self.start_address() {
             Some(lba) => {
-                self.transfer = Transfer::Out { next_lba: lba, remaining, block, lba_mode };
+                self.transfer = Transfer::Out {
+                    next_lba: lba,
+                    remaining,
+                    block,
+                    lba_mode,
+                };
                 // ATA PIO-out: the first block is requested with DRQ but no interrupt.
                 self.next_out_block(false);
             }
@@ -674,7 +725,13 @@ impl DriveState {
 
     /// Requests the next PIO-out block, or completes the command.
     fn next_out_block(&mut self, interrupt: bool) {
-        let Transfer::Out { next_lba, remaining, block, lba_mode } = self.transfer else {
+        let Transfer::Out {
+            next_lba,
+            remaining,
+            block,
+            lba_mode,
+        } = self.transfer
+        else {
             return;
         };
         if remaining == 0 {
@@ -698,7 +755,13 @@ impl DriveState {
 
     /// Stores a completed PIO-out block and moves on.
     fn store_out_block(&mut self, backend: &mut dyn DiskBackend) {
-        let Transfer::Out { next_lba, remaining, block, lba_mode } = self.transfer else {
+        let Transfer::Out {
+            next_lba,
+            remaining,
+            block,
+            lba_mode,
+        } = self.transfer
+        else {
             return;
         };
         let n = (self.len / SECTOR_SIZE) as u32;
@@ -738,7 +801,12 @@ impl DriveState {
         let end = lba + count as u64;
         if end > self.capacity {
             let first_bad = lba.max(self.capacity);
-            self.fail_at(ERROR_IDNF | ERROR_ABRT, first_bad, (end - first_bad) as u32, lba_mode);
+            self.fail_at(
+                ERROR_IDNF | ERROR_ABRT,
+                first_bad,
+                (end - first_bad) as u32,
+                lba_mode,
+            );
         } else {
             self.set_address(end - 1, lba_mode);
             self.regs.sector_count = 0;
@@ -779,7 +847,11 @@ impl ChannelState {
             Some(disk) => DriveState::new(disk, channel * 2 + d),
             None => DriveState::absent(),
         };
-        ChannelState { drives: [drive(0), drive(1)], selected: 0, control: 0 }
+        ChannelState {
+            drives: [drive(0), drive(1)],
+            selected: 0,
+            control: 0,
+        }
     }
 
     /// Whether anything drives this channel's bus.
@@ -924,10 +996,18 @@ impl IdeController {
     /// master, 1 = slave. Pintos: `[[os.dsk, fs.dsk], [scratch, swap]]`.
     pub fn new(disks: [[Option<Disk>; 2]; 2]) -> IdeController {
         let state = IdeState {
-            channels: [ChannelState::new(&disks[0], 0), ChannelState::new(&disks[1], 1)],
+            channels: [
+                ChannelState::new(&disks[0], 0),
+                ChannelState::new(&disks[1], 1),
+            ],
             misses: 0,
         };
-        IdeController { state, disks, events: Vec::new(), log_events: true }
+        IdeController {
+            state,
+            disks,
+            events: Vec::new(),
+            log_events: true,
+        }
     }
 
     /// Whether `port` belongs to the controller.
@@ -937,7 +1017,9 @@ impl IdeController {
 
     /// The level of the channel's IRQ line (IRQ 14 for channel 0, 15 for channel 1).
     pub fn irq(&self, channel: usize) -> bool {
-        let Some(c) = self.state.channels.get(channel) else { return false };
+        let Some(c) = self.state.channels.get(channel) else {
+            return false;
+        };
         let d = &c.drives[c.selected];
         d.present && d.intrq && c.control & CONTROL_NIEN == 0 && !c.in_reset()
     }
@@ -1091,9 +1173,7 @@ impl PortDevice for IdeController {
                 all_ones(size)
             }
             Target::Command(ch, reg) => self.state.channels[ch].read_register(reg, true) as u32,
-            Target::Control(ch) => {
-                self.state.channels[ch].read_register(REG_STATUS, false) as u32
-            }
+            Target::Control(ch) => self.state.channels[ch].read_register(REG_STATUS, false) as u32,
         }
     }
 
@@ -1128,7 +1208,6 @@ impl PortDevice for IdeController {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::disk::tests::TempPath;
@@ -1151,7 +1230,12 @@ mod tests {
 
     /// Drive position `ch * 2 + dev` gets tag `ch * 2 + dev + 1` and `(tag) * 100` sectors.
     fn four_disks() -> IdeController {
-        let d = |ch: u8, dev: u8| Some(patterned_disk(ch * 2 + dev + 1, (ch * 2 + dev + 1) as u64 * 100));
+        let d = |ch: u8, dev: u8| {
+            Some(patterned_disk(
+                ch * 2 + dev + 1,
+                (ch * 2 + dev + 1) as u64 * 100,
+            ))
+        };
         IdeController::new([[d(0, 0), d(0, 1)], [d(1, 0), d(1, 1)]])
     }
 
@@ -1173,7 +1257,11 @@ mod tests {
 
     /// Loads an LBA28 address and count for `dev`.
     fn setup_lba(c: &mut IdeController, ch: usize, dev: usize, lba: u32, count: u8) {
-        outb(c, reg(ch, REG_DEVICE), 0xe0 | (dev as u8) << 4 | ((lba >> 24) as u8 & 0x0f));
+        outb(
+            c,
+            reg(ch, REG_DEVICE),
+            0xe0 | (dev as u8) << 4 | ((lba >> 24) as u8 & 0x0f),
+        );
         outb(c, reg(ch, REG_SECTOR_COUNT), count);
         outb(c, reg(ch, REG_LBA_LOW), lba as u8);
         outb(c, reg(ch, REG_LBA_MID), (lba >> 8) as u8);
@@ -1203,7 +1291,11 @@ mod tests {
 
     fn write_words(c: &mut IdeController, ch: usize, data: &[u8]) {
         for pair in data.chunks(2) {
-            c.write(reg(ch, REG_DATA), 2, u16::from_le_bytes([pair[0], pair[1]]) as u32);
+            c.write(
+                reg(ch, REG_DATA),
+                2,
+                u16::from_le_bytes([pair[0], pair[1]]) as u32,
+            );
         }
     }
 
@@ -1293,12 +1385,21 @@ mod tests {
     #[test]
     fn identify_integrity_word_checksums_to_zero_and_big_disk_geometry() {
         let mut c = IdeController::new([
-            [Some(Disk::zeroed(20 * PINTOS_DISK_UNIT).unwrap().with_model("Test Model X")), None],
+            [
+                Some(
+                    Disk::zeroed(20 * PINTOS_DISK_UNIT)
+                        .unwrap()
+                        .with_model("Test Model X"),
+                ),
+                None,
+            ],
             [None, None],
         ]);
         let w = identify(&mut c, 0, 0);
         assert_eq!(w[255] & 0xff, 0xa5);
-        let sum = w.iter().fold(0u8, |s, &x| s.wrapping_add(x as u8).wrapping_add((x >> 8) as u8));
+        let sum = w.iter().fold(0u8, |s, &x| {
+            s.wrapping_add(x as u8).wrapping_add((x >> 8) as u8)
+        });
         assert_eq!(sum, 0);
         assert_eq!((w[1], w[3], w[6]), (40, 16, 63));
         assert_eq!((w[54], w[55], w[56]), (40, 16, 63));
@@ -1316,7 +1417,10 @@ mod tests {
             assert!(c.irq(ch), "data ready raises the interrupt");
             assert_eq!(status(&mut c, ch), STATUS_DRDY | STATUS_DSC | STATUS_DRQ);
             let data = read_words(&mut c, ch, 256);
-            assert!(data.iter().enumerate().all(|(i, &b)| b == pattern(tag, 42, i)));
+            assert!(data
+                .iter()
+                .enumerate()
+                .all(|(i, &b)| b == pattern(tag, 42, i)));
             assert_eq!(status(&mut c, ch), STATUS_DRDY | STATUS_DSC);
             assert!(!c.irq(ch));
             assert_eq!(c.stats(ch, dev).sectors_read, 1);
@@ -1328,10 +1432,15 @@ mod tests {
     fn write_single_sector_on_all_four_drives() {
         let mut c = four_disks();
         for (ch, dev) in POSITIONS {
-            let data: Vec<u8> = (0..SECTOR_SIZE).map(|i| (i as u8) ^ (ch * 2 + dev) as u8 ^ 0xc3).collect();
+            let data: Vec<u8> = (0..SECTOR_SIZE)
+                .map(|i| (i as u8) ^ (ch * 2 + dev) as u8 ^ 0xc3)
+                .collect();
             issue(&mut c, ch, dev, CMD_WRITE_SECTORS, 7, 1);
             assert!(!c.irq(ch), "PIO out: no interrupt before the first block");
-            assert_eq!(alt_status(&mut c, ch), STATUS_DRDY | STATUS_DSC | STATUS_DRQ);
+            assert_eq!(
+                alt_status(&mut c, ch),
+                STATUS_DRDY | STATUS_DSC | STATUS_DRQ
+            );
             write_words(&mut c, ch, &data);
             assert!(c.irq(ch), "interrupt at completion");
             assert_eq!(status(&mut c, ch), STATUS_DRDY | STATUS_DSC);
@@ -1341,10 +1450,16 @@ mod tests {
             status(&mut c, ch);
             assert_eq!(read_words(&mut c, ch, 256), data);
             let mut sector = [0u8; SECTOR_SIZE];
-            c.disk_mut(ch, dev).unwrap().read_sector(7, &mut sector).unwrap();
+            c.disk_mut(ch, dev)
+                .unwrap()
+                .read_sector(7, &mut sector)
+                .unwrap();
             assert_eq!(&sector[..], &data[..]);
             // Neighbours untouched.
-            c.disk_mut(ch, dev).unwrap().read_sector(8, &mut sector).unwrap();
+            c.disk_mut(ch, dev)
+                .unwrap()
+                .read_sector(8, &mut sector)
+                .unwrap();
             assert_eq!(sector[3], pattern((ch * 2 + dev + 1) as u8, 8, 3));
         }
         assert_eq!(c.misses(), 0);
@@ -1364,7 +1479,10 @@ mod tests {
                 assert_eq!(inb(&mut c, reg(ch, REG_LBA_LOW)), 10 + s as u8);
                 assert_eq!(inb(&mut c, reg(ch, REG_SECTOR_COUNT)), 2 - s as u8);
                 let data = read_words(&mut c, ch, 256);
-                assert!(data.iter().enumerate().all(|(i, &b)| b == pattern(tag, 10 + s, i)));
+                assert!(data
+                    .iter()
+                    .enumerate()
+                    .all(|(i, &b)| b == pattern(tag, 10 + s, i)));
             }
             assert!(!c.irq(ch), "no interrupt after the last PIO-in block");
             assert_eq!(status(&mut c, ch), STATUS_DRDY | STATUS_DSC);
@@ -1378,7 +1496,10 @@ mod tests {
         for (ch, dev) in POSITIONS {
             issue(&mut c, ch, dev, CMD_WRITE_SECTORS, 20, 3);
             for s in 0..3u8 {
-                assert_eq!(alt_status(&mut c, ch), STATUS_DRDY | STATUS_DSC | STATUS_DRQ);
+                assert_eq!(
+                    alt_status(&mut c, ch),
+                    STATUS_DRDY | STATUS_DSC | STATUS_DRQ
+                );
                 write_words(&mut c, ch, &[s + 0x10; SECTOR_SIZE]);
                 assert!(c.irq(ch), "sector {s} written");
                 let st = status(&mut c, ch);
@@ -1450,9 +1571,15 @@ mod tests {
         assert!(c.irq(0));
         assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC);
         let mut sector = [0u8; SECTOR_SIZE];
-        c.disk_mut(0, 0).unwrap().read_sector(53, &mut sector).unwrap();
+        c.disk_mut(0, 0)
+            .unwrap()
+            .read_sector(53, &mut sector)
+            .unwrap();
         assert_eq!(sector[0], 0xee);
-        c.disk_mut(0, 0).unwrap().read_sector(54, &mut sector).unwrap();
+        c.disk_mut(0, 0)
+            .unwrap()
+            .read_sector(54, &mut sector)
+            .unwrap();
         assert_eq!(sector[0], 0xdd);
         assert_eq!(c.stats(0, 0).sectors_written, 5);
         assert_eq!(c.misses(), 0);
@@ -1571,6 +1698,7 @@ mod tests {
     /// Probes a channel the way Pintos' driver does (a write/read-back presence test, a soft
     /// reset, then the error/status/signature check) and returns which positions are ATA
     /// disks and their IDENTIFY capacities.
+    #[allow(clippy::needless_range_loop)] // positions index several parallel arrays
     fn pintos_style_probe(c: &mut IdeController, ch: usize) -> [Option<u32>; 2] {
         let mut present = [false; 2];
         for dev in 0..2 {
@@ -1580,8 +1708,8 @@ mod tests {
                 outb(c, reg(ch, REG_SECTOR_COUNT), a);
                 outb(c, reg(ch, REG_LBA_LOW), b);
             }
-            present[dev] = inb(c, reg(ch, REG_SECTOR_COUNT)) == 0x55
-                && inb(c, reg(ch, REG_LBA_LOW)) == 0xaa;
+            present[dev] =
+                inb(c, reg(ch, REG_SECTOR_COUNT)) == 0x55 && inb(c, reg(ch, REG_LBA_LOW)) == 0xaa;
         }
         outb(c, CONTROL_PORT[ch], 0);
         outb(c, CONTROL_PORT[ch], CONTROL_SRST);
@@ -1623,6 +1751,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_range_loop)]
     fn pintos_style_probe_finds_exactly_the_attached_disks() {
         for mask in 0u8..16 {
             let d = |bit: u8| (mask & 1 << bit != 0).then(|| patterned_disk(bit, 10 + bit as u64));
@@ -1688,12 +1817,21 @@ mod tests {
             outb(c, reg(0, REG_STATUS), CMD_READ_SECTORS);
             status(c, 0)
         };
-        assert_eq!(read_chs(&mut c, 2, 5, 7, 1), STATUS_DRDY | STATUS_DSC | STATUS_DRQ);
+        assert_eq!(
+            read_chs(&mut c, 2, 5, 7, 1),
+            STATUS_DRDY | STATUS_DSC | STATUS_DRQ
+        );
         let data = read_words(&mut c, 0, 256);
-        assert!(data.iter().enumerate().all(|(i, &b)| b == pattern(3, 2337, i)));
+        assert!(data
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| b == pattern(3, 2337, i)));
         // Crossing a track boundary: head 0 sector 63 then head 1 sector 1; registers follow
         // in CHS form.
-        assert_eq!(read_chs(&mut c, 0, 0, 63, 2), STATUS_DRDY | STATUS_DSC | STATUS_DRQ);
+        assert_eq!(
+            read_chs(&mut c, 0, 0, 63, 2),
+            STATUS_DRDY | STATUS_DSC | STATUS_DRQ
+        );
         assert_eq!(read_words(&mut c, 0, 256)[0], pattern(3, 62, 0));
         status(&mut c, 0);
         assert_eq!(read_words(&mut c, 0, 256)[0], pattern(3, 63, 0));
@@ -1701,7 +1839,10 @@ mod tests {
         assert_eq!(inb(&mut c, reg(0, REG_DEVICE)) & 0x0f, 1);
         assert_eq!(c.take_events().last().unwrap().lba, 62);
         // Sector 0 does not exist in CHS.
-        assert_eq!(read_chs(&mut c, 0, 0, 0, 1), STATUS_DRDY | STATUS_DSC | STATUS_ERR);
+        assert_eq!(
+            read_chs(&mut c, 0, 0, 0, 1),
+            STATUS_DRDY | STATUS_DSC | STATUS_ERR
+        );
         assert_eq!(inb(&mut c, reg(0, REG_ERROR)), ERROR_IDNF | ERROR_ABRT);
         // INITIALIZE DEVICE PARAMETERS changes the translation: 4 heads × 17 sectors.
         outb(&mut c, reg(0, REG_DEVICE), 0xa0 | 3);
@@ -1709,11 +1850,18 @@ mod tests {
         outb(&mut c, reg(0, REG_STATUS), CMD_INITIALIZE_PARAMETERS);
         assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC);
         // Cylinder 1, head 2, sector 3 → (1 × 4 + 2) × 17 + 2 = 104.
-        assert_eq!(read_chs(&mut c, 1, 2, 3, 1), STATUS_DRDY | STATUS_DSC | STATUS_DRQ);
+        assert_eq!(
+            read_chs(&mut c, 1, 2, 3, 1),
+            STATUS_DRDY | STATUS_DSC | STATUS_DRQ
+        );
         assert_eq!(read_words(&mut c, 0, 256)[0], pattern(3, 104, 0));
         let w = identify(&mut c, 0, 0);
         assert_eq!((w[54], w[55], w[56]), (3000 / 68, 4, 17));
-        assert_eq!((w[1], w[3], w[6]), (2, 16, 63), "default geometry unchanged");
+        assert_eq!(
+            (w[1], w[3], w[6]),
+            (2, 16, 63),
+            "default geometry unchanged"
+        );
     }
 
     #[test]
@@ -1728,11 +1876,15 @@ mod tests {
         write_words(&mut c, 0, &[0xab; SECTOR_SIZE]);
         // Before the command even completes, the first sector is in the file.
         let now = std::fs::read(&path.0).unwrap();
-        assert!(now[3 * SECTOR_SIZE..4 * SECTOR_SIZE].iter().all(|&b| b == 0xab));
+        assert!(now[3 * SECTOR_SIZE..4 * SECTOR_SIZE]
+            .iter()
+            .all(|&b| b == 0xab));
         assert!(now[4 * SECTOR_SIZE..].iter().all(|&b| b == 0));
         write_words(&mut c, 0, &[0xcd; SECTOR_SIZE]);
         let now = std::fs::read(&path.0).unwrap();
-        assert!(now[4 * SECTOR_SIZE..5 * SECTOR_SIZE].iter().all(|&b| b == 0xcd));
+        assert!(now[4 * SECTOR_SIZE..5 * SECTOR_SIZE]
+            .iter()
+            .all(|&b| b == 0xcd));
         assert_eq!(now.len(), 8 * SECTOR_SIZE);
         // FLUSH CACHE succeeds and the content survives dropping the controller.
         issue(&mut c, 0, 0, CMD_FLUSH_CACHE, 0, 0);
@@ -1764,8 +1916,14 @@ mod tests {
 
     #[test]
     fn host_io_errors_become_ata_errors() {
-        let reads = Disk::new(Box::new(FailingDisk { fail_reads: true, fail_writes: false }));
-        let writes = Disk::new(Box::new(FailingDisk { fail_reads: false, fail_writes: true }));
+        let reads = Disk::new(Box::new(FailingDisk {
+            fail_reads: true,
+            fail_writes: false,
+        }));
+        let writes = Disk::new(Box::new(FailingDisk {
+            fail_reads: false,
+            fail_writes: true,
+        }));
         let mut c = IdeController::new([[Some(reads), Some(writes)], [None, None]]);
         issue(&mut c, 0, 0, CMD_READ_SECTORS, 5, 1);
         assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC | STATUS_ERR);
@@ -1793,10 +1951,22 @@ mod tests {
     #[test]
     fn packet_reset_and_unknown_commands_abort_and_simple_commands_complete() {
         let mut c = four_disks();
-        for cmd in [CMD_IDENTIFY_PACKET, CMD_PACKET, CMD_DEVICE_RESET, CMD_NOP, 0xea, 0xff, 0x50] {
+        for cmd in [
+            CMD_IDENTIFY_PACKET,
+            CMD_PACKET,
+            CMD_DEVICE_RESET,
+            CMD_NOP,
+            0xea,
+            0xff,
+            0x50,
+        ] {
             issue(&mut c, 1, 1, cmd, 0, 1);
             assert!(c.irq(1), "command {cmd:#x} completes with an interrupt");
-            assert_eq!(status(&mut c, 1), STATUS_DRDY | STATUS_DSC | STATUS_ERR, "{cmd:#x}");
+            assert_eq!(
+                status(&mut c, 1),
+                STATUS_DRDY | STATUS_DSC | STATUS_ERR,
+                "{cmd:#x}"
+            );
             assert_eq!(inb(&mut c, reg(1, REG_ERROR)), ERROR_ABRT);
         }
         for cmd in [
@@ -1813,9 +1983,17 @@ mod tests {
             issue(&mut c, 1, 1, cmd, 0, 1);
             assert!(c.irq(1));
             assert_eq!(status(&mut c, 1), STATUS_DRDY | STATUS_DSC, "{cmd:#x}");
-            assert_eq!(inb(&mut c, reg(1, REG_ERROR)), 0, "error cleared by a new command");
+            assert_eq!(
+                inb(&mut c, reg(1, REG_ERROR)),
+                0,
+                "error cleared by a new command"
+            );
         }
-        assert_eq!(inb(&mut c, reg(1, REG_SECTOR_COUNT)), 0xff, "power mode: active");
+        assert_eq!(
+            inb(&mut c, reg(1, REG_SECTOR_COUNT)),
+            0xff,
+            "power mode: active"
+        );
         // EXECUTE DEVICE DIAGNOSTIC: signature on both, master selected, interrupt.
         issue(&mut c, 1, 1, CMD_EXECUTE_DIAGNOSTIC, 9, 9);
         assert_eq!(c.state().channels[1].selected, 0);
@@ -1842,7 +2020,10 @@ mod tests {
         }
         assert_eq!(status(&mut c, 0), STATUS_DRDY | STATUS_DSC);
         let mut sector = [0u8; SECTOR_SIZE];
-        c.disk_mut(0, 0).unwrap().read_sector(2, &mut sector).unwrap();
+        c.disk_mut(0, 0)
+            .unwrap()
+            .read_sector(2, &mut sector)
+            .unwrap();
         assert_eq!(&sector[8..12], &[2, 2, 2, 2]);
         assert_eq!(c.misses(), 0);
     }
@@ -1872,8 +2053,20 @@ mod tests {
         assert_eq!(
             events,
             vec![
-                DiskEvent { channel: 1, drive: 1, command: CMD_READ_SECTORS, lba: 0x123, count: 2 },
-                DiskEvent { channel: 0, drive: 1, command: CMD_WRITE_SECTORS, lba: 77, count: 256 },
+                DiskEvent {
+                    channel: 1,
+                    drive: 1,
+                    command: CMD_READ_SECTORS,
+                    lba: 0x123,
+                    count: 2
+                },
+                DiskEvent {
+                    channel: 0,
+                    drive: 1,
+                    command: CMD_WRITE_SECTORS,
+                    lba: 77,
+                    count: 256
+                },
             ]
         );
         assert!(c.take_events().is_empty(), "drained");
@@ -1929,11 +2122,22 @@ mod tests {
                 [Some(patterned_disk(3, 50)), Some(patterned_disk(4, 2))],
             ]);
             let mut rng = Rng(seed);
-            let ports: Vec<u16> = (0x1f0..0x1f8).chain(0x170..0x178).chain([0x3f6, 0x376, 0x3f7, 0x171]).collect();
+            let ports: Vec<u16> = (0x1f0..0x1f8)
+                .chain(0x170..0x178)
+                .chain([0x3f6, 0x376, 0x3f7, 0x171])
+                .collect();
             let interesting = [
-                CMD_READ_SECTORS, CMD_WRITE_SECTORS, CMD_READ_MULTIPLE, CMD_WRITE_MULTIPLE,
-                CMD_SET_MULTIPLE, CMD_IDENTIFY, CMD_INITIALIZE_PARAMETERS, CMD_EXECUTE_DIAGNOSTIC,
-                CMD_READ_VERIFY, CMD_SEEK, CMD_FLUSH_CACHE,
+                CMD_READ_SECTORS,
+                CMD_WRITE_SECTORS,
+                CMD_READ_MULTIPLE,
+                CMD_WRITE_MULTIPLE,
+                CMD_SET_MULTIPLE,
+                CMD_IDENTIFY,
+                CMD_INITIALIZE_PARAMETERS,
+                CMD_EXECUTE_DIAGNOSTIC,
+                CMD_READ_VERIFY,
+                CMD_SEEK,
+                CMD_FLUSH_CACHE,
             ];
             let mut trace = 0u64;
             for _ in 0..200_000 {
@@ -1941,24 +2145,41 @@ mod tests {
                 let port = ports[(r % ports.len() as u64) as usize];
                 let size = [1u8, 2, 4][((r >> 8) % 3) as usize];
                 let mut value = (r >> 16) as u32;
-                if port & 7 == 7 && port != 0x3f7 && (r >> 48) % 2 == 0 {
+                if port & 7 == 7 && port != 0x3f7 && (r >> 48).is_multiple_of(2) {
                     value = interesting[((r >> 50) % interesting.len() as u64) as usize] as u32;
                 }
                 // Data-register traffic is what moves transfers along: bias toward it.
-                let port = if (r >> 60) % 4 == 0 { port & !7 } else { port };
-                let size = if port & 7 == 0 && port != 0x3f6 && port != 0x376 && size == 1 { 2 } else { size };
-                if (r >> 40) % 2 == 0 {
-                    trace = trace.wrapping_mul(31).wrapping_add(c.read(port, size) as u64);
+                let port = if (r >> 60).is_multiple_of(4) {
+                    port & !7
+                } else {
+                    port
+                };
+                let size = if port & 7 == 0 && port != 0x3f6 && port != 0x376 && size == 1 {
+                    2
+                } else {
+                    size
+                };
+                if (r >> 40).is_multiple_of(2) {
+                    trace = trace
+                        .wrapping_mul(31)
+                        .wrapping_add(c.read(port, size) as u64);
                 } else {
                     c.write(port, size, value);
                 }
-                trace = trace.wrapping_mul(31).wrapping_add(c.irq(0) as u64 * 2 + c.irq(1) as u64);
+                trace = trace
+                    .wrapping_mul(31)
+                    .wrapping_add(c.irq(0) as u64 * 2 + c.irq(1) as u64);
             }
-            (trace, c.state().clone(), c.take_events().len())
+            let traffic: u64 = POSITIONS
+                .iter()
+                .map(|&(ch, dev)| c.stats(ch, dev).sectors_read + c.stats(ch, dev).sectors_written)
+                .sum();
+            (trace, c.state().clone(), c.take_events().len(), traffic)
         };
         let a = run(0x1234_5678_9abc_def1);
         let b = run(0x1234_5678_9abc_def1);
         assert_eq!(a, b, "same seed, same result");
-        assert!(a.2 > 0);
+        assert!(a.2 > 1000, "commands issued: {}", a.2);
+        assert!(a.3 > 10, "sectors moved: {}", a.3);
     }
 }
