@@ -46,6 +46,20 @@
 //!   and high 0 (a non-packet device), error 0x01 (diagnostics passed), status DRDY|DSC.
 //!   Pintos' checks on exactly these values make it find exactly the attached disks.
 //!
+//! # Using it from the machine
+//!
+//! * Build with [`IdeController::new`]`([[hd0:0, hd0:1], [hd1:0, hd1:1]])` from [`Disk`]s
+//!   ([`Disk::open`] for image files, [`Disk::zeroed`] / [`Disk::from_bytes`] for memory).
+//! * Route every port for which [`IdeController::claims_port`] is true to the
+//!   [`PortDevice`] impl (0x1f0-0x1f7, 0x3f6, 0x170-0x177, 0x376; 0x3f7/0x377 are not ours).
+//! * After each access, sample [`IdeController::irq`]`(0)` for IRQ 14 and `irq(1)` for
+//!   IRQ 15 (levels; [`CHANNEL_IRQ`]).
+//! * At power-off (normal, timeout or guest crash) call [`IdeController::flush_all`];
+//!   dropping the controller also syncs file-backed disks. Writes are in the image files as
+//!   soon as each sector is written, so even an unflushed exit loses nothing.
+//! * Observers: [`IdeController::stats`] (per-drive sectors read/written, commands, errors,
+//!   host I/O errors) and [`IdeController::take_events`] (every command issued, in order).
+//!
 //! # Registers after a transfer
 //!
 //! As each data block is made ready (reads) or written (writes), the address registers are
@@ -1185,18 +1199,19 @@ impl PortDevice for IdeController {
         let ch = match target {
             Target::Command(ch, _) | Target::Control(ch) => ch,
         };
+        if !self.state.channels[ch].present() {
+            return; // nobody listens on an empty channel
+        }
         match target {
             Target::Command(ch, REG_DATA) => match size {
-                2 if self.state.channels[ch].present() => self.write_data_word(ch, value as u16),
-                4 if self.state.channels[ch].present() => {
+                2 => self.write_data_word(ch, value as u16),
+                4 => {
                     self.write_data_word(ch, value as u16);
                     self.write_data_word(ch, (value >> 16) as u16);
                 }
-                2 | 4 => {}
                 _ => self.state.misses += 1,
             },
             _ if size != 1 => self.state.misses += 1,
-            _ if !self.state.channels[ch].present() => {} // nobody listens
             Target::Command(ch, REG_STATUS) => {
                 // (Writing the Command register also clears the drive's pending interrupt;
                 // see `DriveState::execute`.)
