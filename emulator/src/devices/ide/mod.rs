@@ -2117,6 +2117,111 @@ mod tests {
         }
     }
 
+    /// Counts rising edges of a channel's IRQ line across port accesses, as an
+    /// edge-triggered 8259 would see them, and runs an "interrupt handler" (a Status read)
+    /// on each edge, like Pintos' handler does.
+    struct EdgeBus {
+        c: IdeController,
+        ch: usize,
+        level: bool,
+        edges: u32,
+    }
+
+    impl EdgeBus {
+        fn sample(&mut self) {
+            let now = self.c.irq(self.ch);
+            if now && !self.level {
+                self.edges += 1;
+                self.level = now;
+                inb(&mut self.c, reg(self.ch, REG_STATUS)); // acknowledge
+                self.level = self.c.irq(self.ch);
+            } else {
+                self.level = now;
+            }
+        }
+        fn inb(&mut self, port: u16) -> u8 {
+            let v = inb(&mut self.c, port);
+            self.sample();
+            v
+        }
+        fn outb(&mut self, port: u16, v: u8) {
+            outb(&mut self.c, port, v);
+            self.sample();
+        }
+        fn inw(&mut self) -> u16 {
+            let v = self.c.read(reg(self.ch, REG_DATA), 2) as u16;
+            self.sample();
+            v
+        }
+        fn outw(&mut self, v: u16) {
+            self.c.write(reg(self.ch, REG_DATA), 2, v as u32);
+            self.sample();
+        }
+        /// Select with idle waits before and after, then the LBA28 address of one sector.
+        fn select_sector(&mut self, dev: usize, lba: u32) {
+            let ch = self.ch;
+            assert_eq!(self.inb(reg(ch, REG_STATUS)) & (STATUS_BSY | STATUS_DRQ), 0);
+            self.outb(reg(ch, REG_DEVICE), 0xa0 | (dev as u8) << 4);
+            self.inb(CONTROL_PORT[ch]);
+            assert_eq!(self.inb(reg(ch, REG_STATUS)) & (STATUS_BSY | STATUS_DRQ), 0);
+            self.outb(reg(ch, REG_SECTOR_COUNT), 1);
+            self.outb(reg(ch, REG_LBA_LOW), lba as u8);
+            self.outb(reg(ch, REG_LBA_MID), (lba >> 8) as u8);
+            self.outb(reg(ch, REG_LBA_HIGH), (lba >> 16) as u8);
+            self.outb(
+                reg(ch, REG_DEVICE),
+                0xe0 | (dev as u8) << 4 | (lba >> 24) as u8,
+            );
+        }
+    }
+
+    #[test]
+    fn pintos_style_sector_io_sees_exactly_one_interrupt_edge_per_operation() {
+        for (ch, dev) in POSITIONS {
+            let mut bus = EdgeBus {
+                c: four_disks(),
+                ch,
+                level: false,
+                edges: 0,
+            };
+            let tag = (ch * 2 + dev + 1) as u8;
+            for round in 0..5u32 {
+                // Read: command, wait for the interrupt, check DRQ on Alternate Status, read.
+                let lba = round * 13 % 90;
+                bus.select_sector(dev, lba);
+                bus.outb(reg(ch, REG_STATUS), CMD_READ_SECTORS);
+                assert_eq!(bus.edges, 2 * round + 1, "read completion interrupt");
+                assert_eq!(
+                    bus.inb(CONTROL_PORT[ch]) & (STATUS_BSY | STATUS_DRQ),
+                    STATUS_DRQ
+                );
+                let mut data = Vec::new();
+                for _ in 0..256 {
+                    data.extend_from_slice(&bus.inw().to_le_bytes());
+                }
+                assert!(data
+                    .iter()
+                    .enumerate()
+                    .all(|(i, &b)| b == pattern(tag, lba as u64, i)));
+                // Write: command, DRQ without interrupt, data, then the interrupt.
+                bus.select_sector(dev, lba + 1);
+                bus.outb(reg(ch, REG_STATUS), CMD_WRITE_SECTORS);
+                assert_eq!(bus.edges, 2 * round + 1, "no interrupt before write data");
+                assert_eq!(
+                    bus.inb(CONTROL_PORT[ch]) & (STATUS_BSY | STATUS_DRQ),
+                    STATUS_DRQ
+                );
+                for i in 0..256u16 {
+                    bus.outw(i ^ round as u16);
+                }
+                assert_eq!(bus.edges, 2 * round + 2, "write completion interrupt");
+            }
+            assert_eq!(bus.c.stats(ch, dev).sectors_read, 5);
+            assert_eq!(bus.c.stats(ch, dev).sectors_written, 5);
+            assert_eq!(bus.c.misses(), 0);
+        }
+    }
+
     /// xorshift64*: a fixed-seed generator so the hammering is reproducible.
     struct Rng(u64);
 
