@@ -32,9 +32,10 @@
 //! # Absent drives (what a probe sees)
 //!
 //! * A channel with no drive at all reads 0xFF on every register (the bus floats high; no
-//!   device drives it) and ignores writes. (QEMU's always-present PIIX controller reads 0x00
-//!   there instead; both make Pintos' probe conclude the same thing: its write-read-back test
-//!   of sector count / LBA low fails, and the error register is neither 0x01 nor 0x81.)
+//!   device drives it) and ignores writes. (An always-present emulated controller such as
+//!   QEMU's PIIX may answer 00h instead; either value fails Pintos' write/read-back presence test
+//!   of sector count / LBA low and its check that the error register is 0x01 or 0x81, so the
+//!   probe finds no disk there either way.)
 //! * With only one drive on a channel, register writes still land in the present drive (ATA:
 //!   both devices receive command-block writes), but while the absent position is selected
 //!   every command-block register and Alternate Status read 0x00 and commands are ignored
