@@ -30,3 +30,5 @@ pub trait Timed {
     /// The next virtual time at which the device's outputs change on their own, if any.
     fn next_event(&self) -> Option<Nanos>;
 }
+
+pub mod ide;
