@@ -261,15 +261,28 @@ struct Host<'a> {
     now_ns: Nanos,
 }
 
+impl Host<'_> {
+    /// The IDE position of BIOS drive `drive`: hard disks are numbered from 0x80 in the
+    /// order primary master, primary slave, secondary master, secondary slave, skipping
+    /// absent positions, as a PC BIOS numbers them.
+    fn disk(&mut self, drive: u8) -> Option<&mut Disk> {
+        let n = drive.checked_sub(0x80)? as usize;
+        let (ch, dr) = [(0, 0), (0, 1), (1, 0), (1, 1)].into_iter().filter(|&(c, d)| self.bus.ide.disk_mut(c, d).is_some()).nth(n)?;
+        self.bus.ide.disk_mut(ch, dr)
+    }
+}
+
 impl BiosHost for Host<'_> {
     fn disk_sectors(&self, drive: u8) -> Option<u64> {
-        self.bus.ide.bios_drive_sectors(drive)
+        let n = drive.checked_sub(0x80)? as usize;
+        let present: Vec<u64> = [(0, 0), (0, 1), (1, 0), (1, 1)].into_iter().filter_map(|(c, d)| self.bus.ide.sectors(c, d)).collect();
+        present.get(n).copied()
     }
     fn disk_read(&mut self, drive: u8, lba: u64, buf: &mut [u8; 512]) -> bool {
-        self.bus.ide.bios_read(drive, lba, buf)
+        self.disk(drive).is_some_and(|d| d.read_sector(lba, buf).is_ok())
     }
     fn disk_write(&mut self, drive: u8, lba: u64, buf: &[u8; 512]) -> bool {
-        self.bus.ide.bios_write(drive, lba, buf)
+        self.disk(drive).is_some_and(|d| d.write_sector(lba, buf).is_ok())
     }
     fn console(&mut self, byte: u8) {
         self.bus.com1.bios_output(byte);
@@ -414,7 +427,11 @@ impl Machine {
         if !out.is_empty() {
             on_output(&out);
         }
-        self.bus.ide.flush_all();
+        // Host I/O errors were already reported to the guest; a failed final sync is too late
+        // to report anywhere but here.
+        if let Err(e) = self.bus.ide.flush_all() {
+            eprintln!("warning: flushing disk images failed: {e}");
+        }
         outcome
     }
 }

@@ -1078,6 +1078,11 @@ impl IdeController {
         self.disks.get_mut(channel)?.get_mut(drive)?.as_mut()
     }
 
+    /// Size in sectors of the disk at a position, if one is attached.
+    pub fn sectors(&self, channel: usize, drive: usize) -> Option<u64> {
+        self.disks.get(channel)?.get(drive)?.as_ref().map(Disk::sectors)
+    }
+
     /// Turns the command log on or off (on by default).
     pub fn set_event_log(&mut self, on: bool) {
         self.log_events = on;
