@@ -211,9 +211,10 @@ pub fn xadd<D: Dst, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -
 }
 
 /// `cmpxchg dst, r`: flags as `cmp acc, dst`; if equal dst = r, else acc = dst. On failure
-/// the destination is still written with its own value (the locked write cycle happens,
-/// and a 32-bit register destination is zero-extended).
-pub fn cmpxchg<D: Dst, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+/// a memory destination is still written with its old value (the locked write cycle
+/// happens, `WB`), while a register destination is left alone: a 32-bit one is not
+/// zero-extended, as the host shows.
+pub fn cmpxchg<D: Dst, const WB: bool, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     let loc = D::locate::<S>(cpu, bus, op, true)?;
     let d = D::load::<S>(cpu, bus, op, loc)?;
     let acc = cpu.reg::<S>(reg::RAX);
@@ -222,7 +223,9 @@ pub fn cmpxchg<D: Dst, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op
         let v = cpu.reg::<S>(op.r[1]);
         D::store::<S>(cpu, bus, op, loc, v)
     } else {
-        D::store::<S>(cpu, bus, op, loc, d)?;
+        if WB {
+            D::store::<S>(cpu, bus, op, loc, d)?;
+        }
         cpu.set_reg::<S>(reg::RAX, d);
         Ok(())
     }
@@ -234,8 +237,8 @@ fn build_xchg_rmw(ins: &Instruction, _: &mut Op) -> Option<Handler> {
     match (form(ins, 0), form(ins, 1), cmpxchg_) {
         (Form::Reg, Form::Reg, false) => sized!(size, xadd::<Reg0>),
         (Form::Mem, Form::Reg, false) => sized!(size, xadd::<Mem>),
-        (Form::Reg, Form::Reg, true) => sized!(size, cmpxchg::<Reg0>),
-        (Form::Mem, Form::Reg, true) => sized!(size, cmpxchg::<Mem>),
+        (Form::Reg, Form::Reg, true) => sized!(size, cmpxchg::<Reg0, false>),
+        (Form::Mem, Form::Reg, true) => sized!(size, cmpxchg::<Mem, true>),
         _ => None,
     }
 }
