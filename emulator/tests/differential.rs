@@ -346,13 +346,24 @@ fn check(forms: &[Form], inputs: &[St], mask: MaskFn, faults: FaultFn) -> usize 
     let mut emu = Emu::new();
     let mut bad = Vec::new();
     let mut count = 0;
+    let all_flags = std::env::var_os("DIFF_ALL_FLAGS").is_some();
+    let detail: usize = std::env::var("DIFF_DETAIL").ok().and_then(|v| v.parse().ok()).unwrap_or(4);
     for f in forms {
         emu.load(&f.code);
         let mut n_bad = 0;
+        let mut per_flag = [0usize; 12];
+        let mut cases = 0;
         for s in inputs {
             let Some(m) = mask(f, s) else { continue };
-            // DIFF_ALL_FLAGS=1 compares undefined flags too, to see what the host does.
-            let m = if std::env::var_os("DIFF_ALL_FLAGS").is_some() { ARITH } else { m };
+            // On the kind of host whose undefined flags the emulator reproduces, compare
+            // those too; DIFF_ALL_FLAGS=1 compares every status flag, to explore a host.
+            let m = if all_flags {
+                ARITH
+            } else if host_is_amd() {
+                m | modelled(f, s)
+            } else {
+                m
+            };
             let out = emu.run(s);
             count += 1;
             let fault = faults(f, s);
@@ -363,6 +374,10 @@ fn check(forms: &[Form], inputs: &[St], mask: MaskFn, faults: FaultFn) -> usize 
                 (Outcome::Done(e), false) => {
                     let mut n = *s;
                     (f.native)(&mut n);
+                    cases += 1;
+                    for (b, c) in per_flag.iter_mut().enumerate() {
+                        *c += (((n.flags ^ e.flags) & m) >> b & 1) as usize;
+                    }
                     let same_flags = (n.flags ^ e.flags) & m == 0;
                     let (mut n2, mut e2) = (n, e);
                     n2.flags = 0;
@@ -386,11 +401,16 @@ fn check(forms: &[Form], inputs: &[St], mask: MaskFn, faults: FaultFn) -> usize 
                 }
             };
             n_bad += 1;
-            if n_bad <= 4 {
+            if n_bad <= detail {
                 bad.push(format!("{}: in rax={:#x} rsi={:#x} rcx={:#x} rdx={:#x} [rdi]={:#x} flags={:#x}:{}", f.text, s.rax, s.rsi, s.rcx, s.rdx, s.a(), s.flags & ARITH, msg));
             }
         }
-        if n_bad > 4 {
+        if per_flag.iter().any(|&c| c > 0) {
+            let names = [(0, "CF"), (2, "PF"), (4, "AF"), (6, "ZF"), (7, "SF"), (11, "OF")];
+            let d: Vec<String> = names.iter().filter(|(b, _)| per_flag[*b] > 0).map(|(b, n)| format!("{n} {}", per_flag[*b])).collect();
+            eprintln!("flag mismatches in {} of {cases}: {}", f.text, d.join(", "));
+        }
+        if n_bad > detail {
             bad.push(format!("{}: ... {} mismatches in all", f.text, n_bad));
         }
     }
@@ -418,6 +438,32 @@ fn shift_count(f: &Form, s: &St) -> u32 {
     let last = f.text.rsplit(", ").next().unwrap_or("");
     let c = if last == "cl" { s.rcx & 0xff } else { last.parse::<u64>().unwrap() };
     (c & if width(f) == 64 { 63 } else { 31 }) as u32
+}
+
+/// Whether the host is an AMD processor. The emulator sets the flags the SDM leaves
+/// undefined the way the AMD EPYC these tests were developed on does; other hosts (Intel)
+/// differ there, so only the defined flags are compared on them.
+fn host_is_amd() -> bool {
+    static AMD: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AMD.get_or_init(|| {
+        let r = std::arch::x86_64::__cpuid(0);
+        let mut v = Vec::new();
+        for w in [r.ebx, r.edx, r.ecx] {
+            v.extend_from_slice(&w.to_le_bytes());
+        }
+        v == b"AuthenticAMD"
+    })
+}
+
+/// The undefined flags the emulator reproduces for an input, on an AMD host: all of them,
+/// except OF of a 16-bit shld/shrd by 16 (whose rule we did not work out; larger 16-bit
+/// counts are skipped altogether, the result being undefined).
+fn modelled(f: &Form, s: &St) -> u64 {
+    if f.text.starts_with("sh") && f.text.matches(',').count() == 2 && width(f) == 16 && shift_count(f, s) >= 16 {
+        ARITH & !OF
+    } else {
+        ARITH
+    }
 }
 
 fn all(_: &Form, _: &St) -> Option<u64> {

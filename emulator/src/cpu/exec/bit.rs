@@ -9,7 +9,7 @@ use super::{form, operand_size, Form, Table};
 use crate::bus::Bus;
 use crate::cpu::decode::{Handler, Op};
 use crate::cpu::exception::Exception;
-use crate::cpu::flags::{mask, sext, CF, ZF};
+use crate::cpu::flags::{mask, sext, AF, CF, PF, SF, ZF};
 use crate::cpu::operand::{Dst, Imm, Mem, Reg0, Reg1, Src};
 use crate::cpu::Cpu;
 use crate::sized_wide;
@@ -81,13 +81,16 @@ fn build_bt<const K: u8>(ins: &Instruction, _: &mut Op) -> Option<Handler> {
 
 /// `bsf`/`bsr r, r/m` (`REV` for bsr): the index of the lowest (highest) set bit. A zero
 /// source sets ZF and leaves the destination unchanged (not even zero-extended).
+/// CF, OF, SF, AF and PF are undefined; the host clears all but PF, which it sets from the
+/// index found (from 0 for a zero source), as we do.
 pub fn bsf<V: Src, const REV: bool, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     let v = V::get::<S>(cpu, bus, op)?;
-    cpu.flags.set_bit(ZF, v == 0);
+    let mut i = 0;
     if v != 0 {
-        let i = if REV { 63 - v.leading_zeros() } else { v.trailing_zeros() };
+        i = if REV { 63 - v.leading_zeros() } else { v.trailing_zeros() };
         cpu.set_reg::<S>(op.r[0], i as u64);
     }
+    cpu.flags.set_arith(false, i.count_ones() % 2 == 0, false, v == 0, false, false);
     Ok(())
 }
 
@@ -104,7 +107,8 @@ pub fn zcnt<V: Src, const LZ: bool, const S: usize>(cpu: &mut Cpu, bus: &mut dyn
         v.trailing_zeros()
     };
     cpu.set_reg::<S>(op.r[0], n as u64);
-    cpu.flags.set_masked(CF | ZF, (v == 0) as u64 | ((n == 0) as u64) << 6);
+    // SF, AF and PF are undefined: the host clears them (and keeps OF), as we do.
+    cpu.flags.set_masked(CF | ZF | SF | AF | PF, (v == 0) as u64 | ((n == 0) as u64) << 6);
     Ok(())
 }
 

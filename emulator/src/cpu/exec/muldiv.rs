@@ -10,7 +10,7 @@ use super::{form, operand_size, Form, Table};
 use crate::bus::Bus;
 use crate::cpu::decode::{Handler, Op};
 use crate::cpu::exception::Exception;
-use crate::cpu::flags::{mask, sext};
+use crate::cpu::flags::{mask, sext, AF, CF, OF, PF, SF, ZF};
 use crate::cpu::operand::{Imm, Mem, Reg0, Reg1, Src};
 use crate::cpu::{reg, Cpu};
 use crate::{sized, sized_wide};
@@ -34,11 +34,11 @@ fn product<const SIGNED: bool, const S: usize>(a: u64, b: u64) -> (u64, u64, boo
     }
 }
 
-/// Flags of a multiply: CF and OF as the SDM defines; SF, ZF, AF and PF are undefined, and
-/// we derive SF, ZF and PF from the low half of the result with AF clear, as the host does.
+/// Flags of a multiply: CF and OF as the SDM defines; SF, ZF, AF and PF are undefined,
+/// and the host leaves them unchanged, so we do too.
 #[inline(always)]
-fn mul_flags<const S: usize>(cpu: &mut Cpu, lo: u64, over: bool) {
-    cpu.flags.set_result::<S>(lo, over, over, false);
+fn mul_flags<const S: usize>(cpu: &mut Cpu, _lo: u64, over: bool) {
+    cpu.flags.set_masked(CF | OF, over as u64 * (CF | OF));
 }
 
 /// One-operand `mul`/`imul`: rDX:rAX (AX for bytes) = rAX * src.
@@ -90,7 +90,8 @@ fn build_mul<const SIGNED: bool>(ins: &Instruction, _: &mut Op) -> Option<Handle
 }
 
 /// `div`/`idiv src`: rDX:rAX (AX for bytes) / src; quotient to rAX (AL), remainder to rDX
-/// (AH). The flags are undefined; the host leaves them unchanged, and so do we.
+/// (AH). The flags are undefined; the host keeps CF and OF, sets AF and clears SF, ZF
+/// and PF, and so do we.
 pub fn div<V: Src, const SIGNED: bool, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     let d = V::get::<S>(cpu, bus, op)?;
     if d == 0 {
@@ -123,6 +124,7 @@ pub fn div<V: Src, const SIGNED: bool, const S: usize>(cpu: &mut Cpu, bus: &mut 
         }
         (q as u64, (n % d) as u64)
     };
+    cpu.flags.set_masked(SF | ZF | AF | PF, AF);
     if S == 1 {
         cpu.set_reg::<2>(reg::RAX, r << 8 | q);
     } else {
