@@ -196,7 +196,7 @@ fn build_shift<K: ShiftOp + 'static>(ins: &Instruction, _: &mut Op) -> Option<Ha
 ///
 /// dst and src form one double-width value (dst on the side the bits leave from) that is
 /// shifted by the count; dst keeps the result. A 16-bit count above 16 is undefined by
-/// the SDM; the double-width formula here then feeds src bits and zeros in.
+/// the SDM; see below for what we do.
 pub fn double<D: Dst, C: Src, const LEFT: bool, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     let c = C::get::<1>(cpu, bus, op)? as u32 & count_mask::<S>();
     let loc = D::locate::<S>(cpu, bus, op, true)?;
@@ -206,17 +206,30 @@ pub fn double<D: Dst, C: Src, const LEFT: bool, const S: usize>(cpu: &mut Cpu, b
     }
     let b = cpu.reg::<S>(op.r[1]);
     let w = S as u32 * 8;
+    // A 16-bit count can exceed 16 (undefined by the SDM); the host then goes on shifting
+    // in src again, as if src were repeated, and so do we (`bw` bits of source)...
+    let (bw, bx) = if S == 2 { (32, b << 16 | b) } else { (w, b) };
     let (r, cf) = if LEFT {
-        let v = (a as u128) << w | b as u128;
-        (((v << c) >> w) as u64 & mask::<S>(), (v >> (2 * w - c)) & 1 != 0)
+        let v = (a as u128) << bw | bx as u128;
+        (((v << c) >> bw) as u64 & mask::<S>(), (v >> (bw + w - c)) & 1 != 0)
     } else {
-        let v = (b as u128) << w | a as u128;
+        let v = (bx as u128) << w | a as u128;
         ((v >> c) as u64 & mask::<S>(), (v >> (c - 1)) & 1 != 0)
     };
+    // ... and clears CF once the count passes the width.
+    let cf = cf && c <= w;
     // OF: the sign changed (defined for count 1). For larger counts the host gives, for
-    // shld, the top two bits of the original differing (what a 1-bit shift reports), and
-    // for shrd the top two bits of the result differing; both agree with the count-1 rule.
-    let of = if LEFT { msb::<S>(r) ^ cf } else { msb::<S>(r) ^ msb::<S>(r << 1) };
+    // shld, the result's sign xor CF (the 16-bit form: CF at 16, clear beyond), and for
+    // shrd the top two result bits differing; both agree with the count-1 rule.
+    let of = if LEFT {
+        if S == 2 && c >= 16 {
+            c == 16 && cf
+        } else {
+            msb::<S>(r) ^ cf
+        }
+    } else {
+        msb::<S>(r) ^ msb::<S>(r << 1)
+    };
     cpu.flags.set_result::<S>(r, cf, of, true);
     D::store::<S>(cpu, bus, op, loc, r)
 }
