@@ -270,8 +270,8 @@ struct Emu {
 /// What happened to one case in the emulator.
 enum Outcome {
     Done(St),
-    /// The instruction raised #DE (the handler halted).
-    DivideError,
+    /// The instruction raised an exception with this vector (its handler halted).
+    Fault(u8),
 }
 
 impl Emu {
@@ -304,15 +304,13 @@ impl Emu {
         cpu.flags.set(s.flags);
         cpu.halted = false;
         cpu.rip = CODE;
-        let des = cpu.stats.exceptions.get(&0).copied().unwrap_or(0);
-        let total: u64 = cpu.stats.exceptions.values().sum();
+        let before = cpu.stats.exceptions.clone();
         let exit = cpu.run(&mut self.bus, 100);
         assert_eq!(exit, Exit::HaltedForever, "emulator did not reach hlt");
         assert!(cpu.stats.unimplemented.is_empty(), "unimplemented: {:?}", cpu.stats.unimplemented);
-        if cpu.stats.exceptions.get(&0).copied().unwrap_or(0) != des {
-            return Outcome::DivideError;
+        if let Some((&v, _)) = cpu.stats.exceptions.iter().find(|(v, n)| before.get(v) != Some(n)) {
+            return Outcome::Fault(v);
         }
-        assert_eq!(cpu.stats.exceptions.values().sum::<u64>(), total, "unexpected exception: {:?}", cpu.stats.exceptions);
         let mut out = St {
             mem: [0; MEM],
             rax: cpu.gpr[reg::RAX as usize],
@@ -368,8 +366,8 @@ fn check(forms: &[Form], inputs: &[St], mask: MaskFn, faults: FaultFn) -> usize 
             count += 1;
             let fault = faults(f, s);
             let msg = match (out, fault) {
-                (Outcome::DivideError, true) => continue,
-                (Outcome::DivideError, false) => format!("emulator raised #DE, host would not"),
+                (Outcome::Fault(0), true) => continue,
+                (Outcome::Fault(v), _) => format!("emulator raised exception {v}"),
                 (Outcome::Done(_), true) => format!("emulator did not raise #DE"),
                 (Outcome::Done(e), false) => {
                     let mut n = *s;
@@ -690,6 +688,7 @@ fn bit_test() {
     mem.extend(sizes!("bts", "word ptr [rdi], si", "dword ptr [rdi], esi", "qword ptr [rdi], rsi", "dword ptr [rdi+8], esi"));
     mem.extend(sizes!("btr", "word ptr [rdi], si", "dword ptr [rdi], esi", "qword ptr [rdi], rsi", "qword ptr [rdi+8], rsi"));
     mem.extend(sizes!("btc", "word ptr [rdi], si", "dword ptr [rdi], esi", "qword ptr [rdi], rsi", "word ptr [rdi-8], si"));
+    mem.extend(sizes!("lock", "bts word ptr [rdi], si", "btr dword ptr [rdi], esi", "btc qword ptr [rdi], rsi", "bts qword ptr [rdi+8], 40"));
     n += check(&mem, &bit_offsets(9), bt_mask, never);
     println!("{n} cases");
 }
@@ -728,6 +727,10 @@ fn byte_swap_and_exchange() {
     forms.extend(sizes!("xadd", "byte ptr [rdi], sil", "word ptr [rdi], si", "dword ptr [rdi], esi", "qword ptr [rdi], rsi"));
     forms.extend(sizes!("lock xadd", "byte ptr [rdi], sil", "word ptr [rdi], si", "dword ptr [rdi], esi", "qword ptr [rdi], rsi"));
     forms.push(form!("xadd eax, eax"));
+    if is_x86_feature_detected!("movbe") {
+        forms.extend(sizes!("movbe", "ax, word ptr [rdi+8]", "eax, dword ptr [rdi+8]", "rax, qword ptr [rdi+8]", "word ptr [rdi], si"));
+        forms.extend(sizes!("movbe", "dword ptr [rdi], esi", "qword ptr [rdi], rsi", "r8d, dword ptr [rdi]", "r9w, word ptr [rdi+1]"));
+    }
     forms.extend(sizes!("cmpxchg", "cl, sil", "cx, si", "ecx, esi", "rcx, rsi"));
     forms.extend(sizes!("cmpxchg", "byte ptr [rdi], sil", "word ptr [rdi], si", "dword ptr [rdi], esi", "qword ptr [rdi], rsi"));
     forms.extend(sizes!("lock cmpxchg", "byte ptr [rdi], sil", "word ptr [rdi], si", "dword ptr [rdi], esi", "qword ptr [rdi], rsi"));
@@ -775,18 +778,27 @@ fn faults() {
     let mut s = state(&mut Rng(13), 0, 0, u64::MAX);
     s.rdx = 1 << 63; // INT128_MIN / -1 overflows even 128 bits
     s.rax = 0;
-    assert!(matches!(emu.run(&s), Outcome::DivideError));
+    assert!(matches!(emu.run(&s), Outcome::Fault(0)));
     s.rdx = u64::MAX;
     s.rax = 1 << 63; // INT64_MIN / -1
-    assert!(matches!(emu.run(&s), Outcome::DivideError));
+    assert!(matches!(emu.run(&s), Outcome::Fault(0)));
     let f = form!("div sil");
     emu.load(&f.code);
     s.rax = 0x100;
     s.rsi = 1;
-    assert!(matches!(emu.run(&s), Outcome::DivideError));
+    assert!(matches!(emu.run(&s), Outcome::Fault(0)));
     s.rsi = 0;
-    assert!(matches!(emu.run(&s), Outcome::DivideError));
+    assert!(matches!(emu.run(&s), Outcome::Fault(0)));
     assert_eq!(emu.cpu.gpr[reg::RAX as usize], 0x100, "a faulting divide writes nothing");
+
+    // A lock prefix on an instruction that cannot take it (here a register destination)
+    // is #UD.
+    let mut emu = Emu::new();
+    testing::set_gate(&mut emu.cpu, 6, DE_HANDLER, 0, 0, false);
+    emu.load(&[0xf0, 0x01, 0xf0]); // lock add eax, esi
+    let s = state(&mut Rng(14), 0, 1, 2);
+    assert!(matches!(emu.run(&s), Outcome::Fault(6)), "lock add eax, esi must raise #UD");
+    assert_eq!(emu.cpu.gpr[reg::RAX as usize], 1);
 
     // cmpxchg16b on an address that is 8 but not 16 aligned: #GP(0).
     let f = form!("cmpxchg16b xmmword ptr [rdi+8]");
