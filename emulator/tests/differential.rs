@@ -490,7 +490,40 @@ fn alu_arithmetic() {
     for f in [unary_forms!("inc"), unary_forms!("dec"), unary_forms!("neg"), unary_forms!("not")] {
         forms.extend(f);
     }
+    forms.extend(sizes!("lock add", "byte ptr [rdi], sil", "word ptr [rdi], si", "dword ptr [rdi], esi", "qword ptr [rdi], rsi"));
+    forms.extend(sizes!("lock", "adc qword ptr [rdi], rsi", "sbb dword ptr [rdi], esi", "sub word ptr [rdi], 5", "neg qword ptr [rdi]"));
+    forms.extend(sizes!("lock", "inc dword ptr [rdi]", "dec byte ptr [rdi]", "not qword ptr [rdi]", "and word ptr [rdi], si"));
+    forms.extend(sizes!("lock", "or byte ptr [rdi], sil", "xor qword ptr [rdi], rsi", "add dword ptr [rdi], -1", "sbb qword ptr [rdi], 1"));
     let n = check(&forms, &pairs(1), all, never);
+    println!("{n} cases");
+}
+
+/// Sequences that mix the lazily evaluated flags (add, sub, logic, inc, dec) with the
+/// eager writers and readers, so flags cross from one representation to the other.
+#[test]
+fn flag_chains() {
+    let forms = vec![
+        form!("add eax, esi\nrcl rcx, 1\nadc rdx, r8"),
+        form!("sub sil, al\nrcr ecx, cl\nsetc r9b\nsbb r8d, edx"),
+        form!("inc rax\nshl rsi, cl\nadc rax, rsi"),
+        form!("dec cx\nrol edx, 1\nadc ecx, eax\ncmc\nrcr r8, 1"),
+        form!("xor eax, esi\nbt rcx, rdx\nadc rax, 0"),
+        form!("cmp rax, rsi\nlahf\ninc rcx\nsahf\nsbb rdx, rcx"),
+        form!("test al, sil\nstc\ninc r8\nadc r9, 0"),
+        form!("add rax, rsi\nmul rcx\nadc rdx, 0\nsetz cl\nsets ch"),
+        form!("sub esi, eax\nmovzx eax, al\ndiv r8b\nsetz cl\nsetp ch\nseto dl\nsetc dh"),
+        form!("neg rsi\nbsf rax, rsi\ninc rcx\nsetc dl\nseto dh"),
+        form!("dec esi\npopcnt eax, esi\nsetz cl\nadc edx, 0"),
+        form!("add al, sil\nxadd cl, al\ncmovc r8, rsi\ncmovo r9, rax"),
+        form!("cmp rax, rsi\ncmpxchg rcx, rdx\nsetz r8b\nsetb r9b"),
+        form!("inc eax\nshld ecx, esi, 1\nsetc dl\nseto dh\nsbb eax, eax"),
+    ];
+    let mut inputs = pairs(15);
+    for s in inputs.iter_mut() {
+        // Keep div r8b from faulting: AX is at most 0xff there (movzx), the divisor >= 0x80.
+        s.r8 |= 0x80;
+    }
+    let n = check(&forms, &inputs, all, never);
     println!("{n} cases");
 }
 
