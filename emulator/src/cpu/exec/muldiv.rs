@@ -37,7 +37,7 @@ fn product<const SIGNED: bool, const S: usize>(a: u64, b: u64) -> (u64, u64, boo
 /// Flags of a multiply: CF and OF as the SDM defines; SF, ZF, AF and PF are undefined,
 /// and the host leaves them unchanged, so we do too.
 #[inline(always)]
-fn mul_flags<const S: usize>(cpu: &mut Cpu, _lo: u64, over: bool) {
+fn mul_flags(cpu: &mut Cpu, over: bool) {
     cpu.flags.set_masked(CF | OF, over as u64 * (CF | OF));
 }
 
@@ -52,7 +52,7 @@ pub fn mul1<V: Src, const SIGNED: bool, const S: usize>(cpu: &mut Cpu, bus: &mut
         cpu.set_reg::<S>(reg::RAX, lo);
         cpu.set_reg::<S>(reg::RDX, hi);
     }
-    mul_flags::<S>(cpu, lo, over);
+    mul_flags(cpu, over);
     Ok(())
 }
 
@@ -62,7 +62,7 @@ pub fn imul2<V: Src, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) 
     let a = cpu.reg::<S>(op.r[0]);
     let (lo, _, over) = product::<true, S>(a, b);
     cpu.set_reg::<S>(op.r[0], lo);
-    mul_flags::<S>(cpu, lo, over);
+    mul_flags(cpu, over);
     Ok(())
 }
 
@@ -72,7 +72,7 @@ pub fn imul3<V: Src, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) 
     let b = Imm::get::<S>(cpu, bus, op)?;
     let (lo, _, over) = product::<true, S>(a, b);
     cpu.set_reg::<S>(op.r[0], lo);
-    mul_flags::<S>(cpu, lo, over);
+    mul_flags(cpu, over);
     Ok(())
 }
 
