@@ -1,17 +1,21 @@
 //! Integer arithmetic and logic: add, or, adc, sbb, and, sub, xor, cmp, test, inc, dec,
-//! neg, not.
+//! neg, not; the exchanging read-modify-writes xadd, cmpxchg, cmpxchg8b/16b; and the
+//! flag transfers lahf/sahf.
 //!
 //! One generic handler per shape ([`binary`], [`unary`]) serves every operand form and
 //! size; the operation itself is a zero-sized [`BinOp`] / [`UnOp`] type.
+//!
+//! A `lock` prefix needs nothing: the emulator runs one CPU, so every read-modify-write is
+//! already atomic.
 
 use iced_x86::{Instruction, Mnemonic};
 
 use super::{form, operand_size, Form, Table};
 use crate::cpu::decode::{Handler, Op};
 use crate::cpu::exception::Exception;
-use crate::cpu::flags::{mask, Flags};
+use crate::cpu::flags::{mask, Flags, AF, CF, PF, SF, ZF};
 use crate::cpu::operand::{Dst, Imm, Mem, Reg0, Reg1, Src};
-use crate::cpu::Cpu;
+use crate::cpu::{reg, Cpu};
 use crate::bus::Bus;
 use crate::sized;
 
@@ -195,7 +199,101 @@ fn build_unary<K: UnOp + 'static>(ins: &Instruction, _: &mut Op) -> Option<Handl
     }
 }
 
+/// `xadd dst, r`: r = dst, dst = dst + r, flags as add. The destination is written last,
+/// so `xadd eax, eax` doubles eax.
+pub fn xadd<D: Dst, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    let loc = D::locate::<S>(cpu, bus, op, true)?;
+    let a = D::load::<S>(cpu, bus, op, loc)?;
+    let b = cpu.reg::<S>(op.r[1]);
+    let r = cpu.flags.add::<S>(a, b);
+    cpu.set_reg::<S>(op.r[1], a);
+    D::store::<S>(cpu, bus, op, loc, r)
+}
+
+/// `cmpxchg dst, r`: flags as `cmp acc, dst`; if equal dst = r, else acc = dst. On failure
+/// a memory destination is still written with its old value (the locked write cycle
+/// happens, `WB`), while a register destination is left alone: a 32-bit one is not
+/// zero-extended, as the host shows.
+pub fn cmpxchg<D: Dst, const WB: bool, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    let loc = D::locate::<S>(cpu, bus, op, true)?;
+    let d = D::load::<S>(cpu, bus, op, loc)?;
+    let acc = cpu.reg::<S>(reg::RAX);
+    cpu.flags.sub::<S>(acc, d);
+    if acc == d {
+        let v = cpu.reg::<S>(op.r[1]);
+        D::store::<S>(cpu, bus, op, loc, v)
+    } else {
+        if WB {
+            D::store::<S>(cpu, bus, op, loc, d)?;
+        }
+        cpu.set_reg::<S>(reg::RAX, d);
+        Ok(())
+    }
+}
+
+fn build_xchg_rmw(ins: &Instruction, _: &mut Op) -> Option<Handler> {
+    let size = operand_size(ins, 0);
+    let cmpxchg_ = ins.mnemonic() == Mnemonic::Cmpxchg;
+    match (form(ins, 0), form(ins, 1), cmpxchg_) {
+        (Form::Reg, Form::Reg, false) => sized!(size, xadd::<Reg0>),
+        (Form::Mem, Form::Reg, false) => sized!(size, xadd::<Mem>),
+        (Form::Reg, Form::Reg, true) => sized!(size, cmpxchg::<Reg0, false>),
+        (Form::Mem, Form::Reg, true) => sized!(size, cmpxchg::<Mem, true>),
+        _ => None,
+    }
+}
+
+/// `cmpxchg8b m64` (`H` = 4) / `cmpxchg16b m128` (`H` = 8): compare rDX:rAX with the
+/// memory operand; if equal store rCX:rBX and set ZF, else load it into rDX:rAX (writing
+/// the old value back) and clear ZF. Only ZF changes. cmpxchg16b needs a 16-byte aligned
+/// operand.
+pub fn cmpxchg_wide<const H: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    let off = cpu.ea(&op.mem);
+    if H == 8 && off & 15 != 0 {
+        return Err(Exception::gp(0));
+    }
+    let lin = cpu.linear(op.mem.seg, off, 2 * H, true)?;
+    let lin_hi = lin.wrapping_add(H as u64);
+    // Both halves must be writable before either is touched.
+    cpu.probe_write::<H>(bus, lin)?;
+    cpu.probe_write::<H>(bus, lin_hi)?;
+    let lo = cpu.read_lin::<H>(bus, lin)?;
+    let hi = cpu.read_lin::<H>(bus, lin_hi)?;
+    let eq = lo == cpu.reg::<H>(reg::RAX) && hi == cpu.reg::<H>(reg::RDX);
+    let (nlo, nhi) = if eq { (cpu.reg::<H>(reg::RBX), cpu.reg::<H>(reg::RCX)) } else { (lo, hi) };
+    cpu.write_lin::<H>(bus, lin, nlo)?;
+    cpu.write_lin::<H>(bus, lin_hi, nhi)?;
+    if !eq {
+        cpu.set_reg::<H>(reg::RAX, lo);
+        cpu.set_reg::<H>(reg::RDX, hi);
+    }
+    cpu.flags.set_bit(ZF, eq);
+    Ok(())
+}
+
+/// AH in the byte-register numbering of [`Cpu::reg`].
+const AH: u8 = 16;
+
+/// `lahf`: AH = SF:ZF:0:AF:0:PF:1:CF.
+fn lahf(cpu: &mut Cpu, _: &mut dyn Bus, _: &Op) -> Result<(), Exception> {
+    let v = cpu.flags.get() & (SF | ZF | AF | PF | CF | 2);
+    cpu.set_reg::<1>(AH, v);
+    Ok(())
+}
+
+/// `sahf`: SF, ZF, AF, PF and CF from AH.
+fn sahf(cpu: &mut Cpu, _: &mut dyn Bus, _: &Op) -> Result<(), Exception> {
+    let v = cpu.reg::<1>(AH);
+    cpu.flags.set_masked(SF | ZF | AF | PF | CF, v);
+    Ok(())
+}
+
 pub fn register(t: &mut Table) {
+    t.set_all(&[Mnemonic::Xadd, Mnemonic::Cmpxchg], build_xchg_rmw);
+    t.set(Mnemonic::Cmpxchg8b, |ins, _| (form(ins, 0) == Form::Mem).then_some(cmpxchg_wide::<4> as Handler));
+    t.set(Mnemonic::Cmpxchg16b, |ins, _| (form(ins, 0) == Form::Mem).then_some(cmpxchg_wide::<8> as Handler));
+    t.set(Mnemonic::Lahf, |_, _| Some(lahf as Handler));
+    t.set(Mnemonic::Sahf, |_, _| Some(sahf as Handler));
     t.set(Mnemonic::Add, build_binary::<Add>);
     t.set(Mnemonic::Or, build_binary::<Or>);
     t.set(Mnemonic::Adc, build_binary::<Adc>);

@@ -1,5 +1,5 @@
 //! Data movement: mov, movzx, movsx, movsxd, lea, xchg, cmovcc, setcc, the sign-extension
-//! family (cbw/cwde/cdqe, cwd/cdq/cqo), and the nop forms.
+//! family (cbw/cwde/cdqe, cwd/cdq/cqo), xlat, movbe, and the nop forms.
 
 use iced_x86::{Instruction, Mnemonic};
 
@@ -229,7 +229,40 @@ fn cwd<const S: usize>(cpu: &mut Cpu, _: &mut dyn Bus, _: &Op) -> Result<(), Exc
     Ok(())
 }
 
+/// `xlat`: AL = [seg:rBX + AL]. iced describes the operand as `[rbx+al]`, which the
+/// generic address form cannot express (its index would be all of rAX), so it is formed here.
+fn xlat(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    let off = cpu.gpr[reg::RBX as usize].wrapping_add(cpu.reg::<1>(reg::RAX)) & op.mem.amask;
+    let v = cpu.read_seg::<1>(bus, op.mem.seg, off)?;
+    cpu.set_reg::<1>(reg::RAX, v);
+    Ok(())
+}
+
+/// Reverses the byte order of an `S`-byte value.
+#[inline(always)]
+fn swap<const S: usize>(v: u64) -> u64 {
+    v.swap_bytes() >> (64 - 8 * S as u32)
+}
+
+/// `movbe r, m` / `movbe m, r`: a move with the bytes reversed.
+fn movbe<D: Dst, V: Src, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    let v = V::get::<S>(cpu, bus, op)?;
+    let loc = D::locate::<S>(cpu, bus, op, false)?;
+    D::store::<S>(cpu, bus, op, loc, swap::<S>(v))
+}
+
+fn build_movbe(ins: &Instruction, _: &mut Op) -> Option<Handler> {
+    let size = operand_size(ins, 0);
+    match (form(ins, 0), form(ins, 1)) {
+        (Form::Reg, Form::Mem) => sized_wide!(size, movbe::<Reg0, Mem>),
+        (Form::Mem, Form::Reg) => sized_wide!(size, movbe::<Mem, Reg1>),
+        _ => None,
+    }
+}
+
 pub fn register(t: &mut Table) {
+    t.set(Mnemonic::Xlatb, |_, _| Some(xlat as Handler));
+    t.set(Mnemonic::Movbe, build_movbe);
     t.set(Mnemonic::Mov, build_mov);
     t.set(Mnemonic::Movzx, build_extend::<false>);
     t.set_all(&[Mnemonic::Movsx, Mnemonic::Movsxd], build_extend::<true>);
