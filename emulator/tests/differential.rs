@@ -303,7 +303,7 @@ impl Emu {
 
     fn run(&mut self, s: &St) -> Outcome {
         let cpu = &mut self.cpu;
-        cpu.gpr = [0; 18];
+        cpu.gpr = [0; 32];
         cpu.gpr[reg::RAX as usize] = s.rax;
         cpu.gpr[reg::RCX as usize] = s.rcx;
         cpu.gpr[reg::RDX as usize] = s.rdx;
