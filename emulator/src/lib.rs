@@ -45,6 +45,7 @@ pub mod bus;
 pub mod cpu;
 pub mod devices;
 pub mod firmware;
+pub mod guests;
 pub mod memory;
 pub mod mmu;
 pub mod testing;
