@@ -140,11 +140,19 @@ stage2:
     addw $2, %di
     loop 1b
 
-    /* --- A20. Turn the gate off through port 0x92 first so the check below proves
-     * that the 8042 sequence turned it on (the machine powers on with A20 enabled). */
+    /* --- A20. The machine powers on with A20 enabled. Turn the gate off first, so the
+     * check below proves that the 8042 sequence turned it on. The gate is the OR of the
+     * 8042 output port's bit 1 and port 0x92's bit 1: both must be cleared. */
     inb $0x92, %al
-    andb $0xfd, %al             /* bit 1: A20; keep bit 0 (fast reset) clear */
+    andb $0xfc, %al             /* bit 1: A20 off; bit 0 (fast reset) must stay clear */
     outb %al, $0x92
+    call kbc_wait
+    movb $0xd1, %al             /* 8042: write output port */
+    outb %al, $0x64
+    call kbc_wait
+    movb $0xdd, %al             /* A20 off, bit 0 (CPU reset line) kept high: no reset */
+    outb %al, $0x60
+    call kbc_wait
     call a20_wraps
     jnc a20_fail                /* must wrap while the gate is off */
 
