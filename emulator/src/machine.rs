@@ -398,6 +398,12 @@ impl Machine {
                         continue;
                     }
                     // Skip to the next event; with none coming, the guest sleeps forever.
+                    // Ask the devices again: `next` was computed before the slice, and the
+                    // guest may have reprogrammed a timer since (a PIT set to 100 Hz just
+                    // before HLT must wake it in 10 ms, not at the old 18.2 Hz deadline,
+                    // where the missed ticks would coalesce into one).
+                    self.bus.sync_ns(ticks_to_ns(self.cpu.now(), rate));
+                    let next = self.bus.next_event().map(|ns| ns_to_ticks(ns, rate));
                     let wake = [next, deadline].into_iter().flatten().min();
                     match wake {
                         Some(t) if t > self.cpu.now() => self.cpu.idle += t - self.cpu.now(),
