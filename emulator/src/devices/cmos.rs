@@ -110,7 +110,7 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 fn to_bcd(v: u8) -> u8 {
-    (v / 10 % 10) << 4 | v % 10
+    ((v / 10 % 10) << 4) | (v % 10)
 }
 
 fn from_bcd(v: u8) -> u8 {
@@ -245,7 +245,7 @@ impl Cmos {
         if self.b() & B_24H != 0 {
             self.encode(h)
         } else {
-            let h12 = if h % 12 == 0 { 12 } else { h % 12 };
+            let h12 = if h.is_multiple_of(12) { 12 } else { h % 12 };
             self.encode(h12) | if h >= 12 { HOUR_PM } else { 0 }
         }
     }
@@ -322,8 +322,9 @@ impl Cmos {
         match port {
             PORT_INDEX => 0xFF,
             PORT_DATA => match self.index {
-                REG_SECONDS | REG_MINUTES | REG_HOURS | REG_WEEKDAY | REG_DAY | REG_MONTH | REG_YEAR
-                | REG_CENTURY => self.read_clock(self.index),
+                REG_SECONDS | REG_MINUTES | REG_HOURS | REG_WEEKDAY | REG_DAY | REG_MONTH | REG_YEAR | REG_CENTURY => {
+                    self.read_clock(self.index)
+                }
                 REG_A => {
                     let uip = if self.update_in_progress() { A_UIP } else { 0 };
                     (self.ram[REG_A as usize] & !A_UIP) | uip
@@ -350,8 +351,9 @@ impl Cmos {
                 self.nmi_disabled = v & INDEX_NMI_DISABLE != 0;
             }
             PORT_DATA => match self.index {
-                REG_SECONDS | REG_MINUTES | REG_HOURS | REG_WEEKDAY | REG_DAY | REG_MONTH | REG_YEAR
-                | REG_CENTURY => self.write_clock(self.index, v),
+                REG_SECONDS | REG_MINUTES | REG_HOURS | REG_WEEKDAY | REG_DAY | REG_MONTH | REG_YEAR | REG_CENTURY => {
+                    self.write_clock(self.index, v)
+                }
                 REG_A => self.ram[REG_A as usize] = v & !A_UIP,
                 REG_B => {
                     let mut v = v;

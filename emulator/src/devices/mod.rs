@@ -100,9 +100,9 @@ pub(crate) mod testutil {
         const SIZES: [u8; 6] = [1, 2, 4, 0, 3, 8];
         for _ in 0..n {
             let r = rng.next();
-            let port = if r % 8 == 0 { (r >> 8) as u16 } else { ports[(r >> 3) as usize % ports.len()] };
+            let port = if r.is_multiple_of(8) { (r >> 8) as u16 } else { ports[(r >> 3) as usize % ports.len()] };
             let size = SIZES[((r >> 24) % 16) as usize % SIZES.len()];
-            let size = if (r >> 30) % 4 == 0 { size } else { 1 };
+            let size = if (r >> 30).is_multiple_of(4) { size } else { 1 };
             if (r >> 32) & 1 == 0 {
                 let _ = dev.read(port, size);
             } else {

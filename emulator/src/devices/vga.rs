@@ -66,8 +66,8 @@ const ATTR_INDEX_MASK: u8 = 0x3F;
 
 /// Standard mode 3 CRTC register values 0x00-0x18.
 const MODE3_CRTC: [u8; 25] = [
-    0x5F, 0x4F, 0x50, 0x82, 0x55, 0x81, 0xBF, 0x1F, 0x00, 0x4F, 0x0D, 0x0E, 0x00, 0x00, 0x00, 0x00, 0x9C, 0x8E,
-    0x8F, 0x28, 0x1F, 0x96, 0xB9, 0xA3, 0xFF,
+    0x5F, 0x4F, 0x50, 0x82, 0x55, 0x81, 0xBF, 0x1F, 0x00, 0x4F, 0x0D, 0x0E, 0x00, 0x00, 0x00, 0x00, 0x9C, 0x8E, 0x8F,
+    0x28, 0x1F, 0x96, 0xB9, 0xA3, 0xFF,
 ];
 
 /// The VGA adapter in text mode.
@@ -200,8 +200,7 @@ impl Vga {
     /// trailing blanks removed, joined with '\n', trailing empty rows dropped. Printable
     /// ASCII shows as itself, NUL and 0xFF as a blank, other code points as '.'.
     pub fn screen_text(&self) -> String {
-        let start = u16::from_be_bytes([self.crtc[CRTC_START_HI as usize], self.crtc[CRTC_START_LO as usize]])
-            as usize;
+        let start = u16::from_be_bytes([self.crtc[CRTC_START_HI as usize], self.crtc[CRTC_START_LO as usize]]) as usize;
         let text = (TEXT_BASE - VRAM_BASE) as usize;
         let mut lines: Vec<String> = (0..ROWS)
             .map(|row| {
