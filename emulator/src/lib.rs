@@ -45,6 +45,8 @@ pub mod bus;
 pub mod cpu;
 pub mod devices;
 pub mod firmware;
+pub mod machine;
 pub mod memory;
 pub mod mmu;
+pub mod pintos;
 pub mod testing;
