@@ -91,6 +91,50 @@ pub fn long_mode(mem_mb: u64) -> Cpu {
     cpu
 }
 
+/// A CPU in 32-bit protected mode at CPL 0 with flat 4 GiB segments (CS = [`CODE32`],
+/// data segments = [`KERNEL_DS`]), paging off, the GDT and TSS of [`long_mode`], an empty
+/// 8-byte-gate IDT at [`IDT`] (so faults triple-fault until a test installs gates),
+/// ESP = [`STACK_TOP`] and EIP = 0.
+pub fn protected_mode(mem_mb: u64) -> Cpu {
+    let mut cpu = long_mode(mem_mb);
+    cpu.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE;
+    cpu.cr4 = CR4_OSFXSR | CR4_OSXMMEXCPT;
+    cpu.cr3 = 0;
+    cpu.efer = 0;
+    cpu.idtr = DescTable { base: IDT, limit: 256 * 8 - 1 };
+    cpu.seg[CS as usize] = Segment::from_descriptor(CODE32, GDT_ENTRIES[5]);
+    // The 64-bit TSS descriptor's low half reads as a 32-bit TSS (type 9/11) here.
+    cpu.update_mode();
+    cpu.flush_tlb();
+    cpu
+}
+
+/// Switches a [`long_mode`] CPU to CPL 3: CS = [`USER_CS`], SS/DS/ES = [`USER_DS`], with
+/// the TSS's RSP0 at [`STACK_TOP`] so exceptions switch to the kernel stack.
+pub fn enter_user(cpu: &mut Cpu, user_rsp: u64) {
+    cpu.mem.write_u64(TSS + 4, STACK_TOP).unwrap();
+    cpu.seg[CS as usize] = Segment::from_descriptor(USER_CS, GDT_ENTRIES[3]);
+    for s in [ES, SS, DS] {
+        cpu.seg[s as usize] = Segment::from_descriptor(USER_DS, GDT_ENTRIES[4]);
+    }
+    cpu.cpl = 3;
+    cpu.gpr[reg::RSP as usize] = user_rsp;
+    cpu.update_mode();
+}
+
+/// A CPU in real mode with all segments 0 (base 0, 64 KiB limits), IP = 0 and SP = 0x7000.
+pub fn real_mode(mem_mb: u64) -> Cpu {
+    let mem = PhysMemory::new(mem_mb << 20).expect("test memory");
+    let mut cpu = Cpu::new(mem);
+    for s in cpu.seg.iter_mut() {
+        *s = Segment::real(0, s.attr);
+    }
+    cpu.gpr[reg::RSP as usize] = 0x7000;
+    cpu.rip = 0;
+    cpu.update_mode();
+    cpu
+}
+
 /// Installs a 64-bit interrupt gate for `vector` to `handler` (DPL `dpl`, IST `ist`).
 pub fn set_gate(cpu: &mut Cpu, vector: u8, handler: u64, dpl: u8, ist: u8, trap: bool) {
     let ty: u64 = if trap { 0xf } else { 0xe };
