@@ -81,7 +81,12 @@ fn check_with(data: &[u8], budget: u64) {
     assert_eq!(a, b, "the same input ended in different states");
 }
 
+/// A runner with a fixed seed. `RANDOM_CODE_CASES` and `RANDOM_CODE_SEED` override the
+/// case count and the seed for longer local runs (the fuzz target goes further).
 fn runner(cases: u32, seed: u8) -> TestRunner {
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u32>().ok());
+    let cases = env("RANDOM_CODE_CASES").unwrap_or(cases);
+    let seed = env("RANDOM_CODE_SEED").map_or(seed, |s| s as u8);
     let config = Config { cases, failure_persistence: None, ..Config::default() };
     TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]))
 }
