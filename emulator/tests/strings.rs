@@ -527,3 +527,46 @@ fn rep_stosb_over_upcoming_code_is_seen_by_the_decoder() {
     assert_eq!(cpu.gpr[reg::RAX as usize], 9);
     assert!(cpu.mem.as_slice()[start as usize..(CODE + 0x1000) as usize].iter().all(|&b| b == 0x90));
 }
+
+/// A bus whose interrupt line rises after the first port write.
+#[derive(Default)]
+struct IrqAfterWrite {
+    writes: u64,
+    acked: bool,
+}
+
+impl emulator::bus::Bus for IrqAfterWrite {
+    fn port_read(&mut self, _: u16, _: u8) -> u32 {
+        0
+    }
+    fn port_write(&mut self, _: u16, _: u8, _: u32) {
+        self.writes += 1;
+    }
+    fn interrupt_pending(&mut self) -> bool {
+        self.writes > 0 && !self.acked
+    }
+    fn acknowledge_interrupt(&mut self) -> u8 {
+        self.acked = true;
+        0x20
+    }
+}
+
+#[test]
+fn interrupt_is_taken_between_chunks_of_a_long_repeat() {
+    let mut cpu = testing::long_mode(4);
+    testing::load(&mut cpu, CODE, &[0xf3, 0x6e, 0xf4]); // rep outsb; hlt
+    testing::load(&mut cpu, CODE + 0x1000, &[0xf4]);
+    testing::set_gate(&mut cpu, 0x20, CODE + 0x1000, 0, 0, false);
+    cpu.rip = CODE;
+    set_regs(&mut cpu, &Regs { si: SRC, di: 0, cx: 10_000, ax: 0 }, false);
+    cpu.flags.set(cpu.flags.get() | emulator::cpu::flags::IF);
+    let mut bus = IrqAfterWrite::default();
+    assert_eq!(cpu.run(&mut bus, 100), Exit::HaltedForever);
+    // One chunk ran, then the interrupt was delivered with the rep as the return address.
+    assert_eq!(bus.writes, 4096);
+    assert_eq!(cpu.gpr[reg::RCX as usize], 10_000 - 4096);
+    assert_eq!(cpu.gpr[reg::RSI as usize], SRC + 4096);
+    let rsp = cpu.gpr[reg::RSP as usize];
+    assert_eq!(cpu.mem.read_u64(rsp).unwrap(), CODE);
+    assert_eq!(cpu.stats.interrupts, 1);
+}
