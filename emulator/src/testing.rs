@@ -170,7 +170,8 @@ pub const FUZZ_CODE_REAL: u64 = 0x7c00;
 ///   7 64-bit mode at CPL 0 with the code also mapped as the exception handlers), bit 3
 ///   scribbles pseudo-random bytes (derived from `data`) over the descriptor tables, the IDT
 ///   and, in long mode, every page-table entry except those mapping the first 2 MiB, bit 4
-///   installs IDT gates (64-bit modes) whose handlers point into the code.
+///   installs IDT gates (64-bit modes) whose handlers point into the code, bit 5 picks PAE
+///   over 32-bit paging when mode 1 scribbles its page tables (paging is off otherwise).
 /// * The next 64 bytes seed RAX..R15 and RFLAGS (4 bytes each; see `seed_reg`).
 /// * The rest is the code, loaded at [`FUZZ_CODE`] ([`FUZZ_CODE_REAL`] in real mode) and
 ///   repeated to fill 64 KiB, so that jumps land in more of it.
@@ -228,6 +229,21 @@ pub fn machine_from_bytes(data: &[u8]) -> Cpu {
             scribble(&mut cpu, 0, 0x400); // the IVT
         } else if mode == 1 {
             scribble(&mut cpu, IDT, 256 * 8);
+            // Paging on: the first 2/4 MiB identity mapped by a large page, every other entry
+            // random (bit 5 of the selector picks PAE over 32-bit paging).
+            if sel & 0x20 == 0 {
+                scribble(&mut cpu, 0x4000, 0x1000);
+                let _ = cpu.mem.write_u32(0x4000, 0x87);
+                cpu.cr4 |= CR4_PSE;
+            } else {
+                scribble(&mut cpu, 0x4000, 0x20);
+                scribble(&mut cpu, 0x5000, 0x1000);
+                let _ = cpu.mem.write_u64(0x4000, 0x5001);
+                let _ = cpu.mem.write_u64(0x5000, 0x87);
+                cpu.cr4 |= CR4_PAE;
+            }
+            cpu.cr3 = 0x4000;
+            cpu.cr0 |= CR0_PG | CR0_WP;
         } else {
             scribble(&mut cpu, IDT, 256 * 16);
             scribble(&mut cpu, PML4 + 8, 0xff8);

@@ -93,8 +93,8 @@ fn runner(cases: u32, seed: u8) -> TestRunner {
 
 /// Inputs for one mode selector: the selector byte, register seeds, then the code.
 fn inputs(modes: std::ops::Range<u8>) -> impl Strategy<Value = Vec<u8>> {
-    (modes, any::<bool>(), any::<bool>(), proptest::collection::vec(any::<u8>(), 64..1600)).prop_map(|(mode, tables, gates, mut v)| {
-        v.insert(0, mode | (tables as u8) << 3 | (gates as u8) << 4);
+    (modes, 0u8..8, proptest::collection::vec(any::<u8>(), 64..1600)).prop_map(|(mode, extra, mut v)| {
+        v.insert(0, mode | extra << 3);
         v
     })
 }
@@ -120,8 +120,8 @@ fn random_memory_heavy_code() {
         &[0x48, 0x89, 0x07], &[0x48, 0x8b, 0x06], &[0x50], &[0x5b], &[0x48, 0xff, 0xc9],
         &[0x48, 0x01, 0xce], &[0x64, 0xa4], &[0x66, 0xba, 0x60, 0x00], &[0xf3, 0x66, 0x6d],
     ];
-    let strat = (0u8..8, any::<bool>(), proptest::collection::vec(any::<u8>(), 64), proptest::collection::vec(0..PIECES.len(), 1..200)).prop_map(|(mode, tables, seeds, picks)| {
-        let mut v = vec![mode | (tables as u8) << 3];
+    let strat = (0u8..8, 0u8..8, proptest::collection::vec(any::<u8>(), 64), proptest::collection::vec(0..PIECES.len(), 1..200)).prop_map(|(mode, extra, seeds, picks)| {
+        let mut v = vec![mode | extra << 3];
         v.extend(seeds);
         for p in picks {
             v.extend_from_slice(PIECES[p]);
