@@ -570,3 +570,47 @@ fn interrupt_is_taken_between_chunks_of_a_long_repeat() {
     assert_eq!(cpu.mem.read_u64(rsp).unwrap(), CODE);
     assert_eq!(cpu.stats.interrupts, 1);
 }
+
+#[test]
+fn segment_limit_fault_in_the_middle_of_rep_stos() {
+    // 32-bit protected mode, ES limit ends inside the run: #GP after four elements (no IDT
+    // gates here, so it ends in a triple fault that leaves the registers as they were).
+    let mut cpu = testing::protected_mode(4);
+    testing::load(&mut cpu, CODE, &[0xf3, 0xab, 0xf4]); // rep stosd
+    cpu.seg[ES as usize].limit = 0x20_0fff;
+    set_regs(&mut cpu, &Regs { si: 0, di: 0x20_0ff0, cx: 10, ax: 0x0102_0304 }, false);
+    let mut bus = TestBus::default();
+    assert_eq!(cpu.run(&mut bus, 100), Exit::TripleFault);
+    assert_eq!(cpu.stats.exceptions.get(&13), Some(&1));
+    assert_eq!(cpu.gpr[reg::RCX as usize], 6);
+    assert_eq!(cpu.gpr[reg::RDI as usize], 0x20_1000);
+    assert_eq!(cpu.rip, CODE);
+    assert_eq!(cpu.mem.read_u32(0x20_0ffc).unwrap(), 0x0102_0304);
+    assert_eq!(cpu.mem.read_u32(0x20_1000).unwrap(), 0);
+}
+
+#[test]
+fn rom_source_and_mmio_destination_take_the_bus_paths() {
+    // rep movsb from the ROM window into the legacy video window (MMIO, unclaimed: the
+    // writes are dropped), then rep stosb into ROM (dropped too), then a copy of ROM to RAM.
+    let mut cpu = testing::long_mode(4);
+    cpu.mem.load(0xc0000, &(0..=255u8).collect::<Vec<_>>()).unwrap();
+    let code = [
+        0xf3, 0xa4, // rep movsb (ROM -> MMIO)
+        0x48, 0xc7, 0xc7, 0x00, 0x00, 0x0c, 0x00, // mov rdi, 0xc0000
+        0xb9, 0x00, 0x01, 0x00, 0x00, // mov ecx, 256
+        0xf3, 0xaa, // rep stosb (-> ROM)
+        0x48, 0xc7, 0xc6, 0x00, 0x00, 0x0c, 0x00, // mov rsi, 0xc0000
+        0x48, 0xc7, 0xc7, 0x00, 0x00, 0x28, 0x00, // mov rdi, DST
+        0xb9, 0x00, 0x01, 0x00, 0x00, // mov ecx, 256
+        0xf3, 0xa4, // rep movsb (ROM -> RAM)
+    ];
+    testing::load(&mut cpu, CODE, &[&code[..], &[0xf4]].concat());
+    set_regs(&mut cpu, &Regs { si: 0xc0000, di: 0xa0000, cx: 256, ax: 0xee }, false);
+    let mut bus = TestBus::default();
+    assert_eq!(cpu.run(&mut bus, 100), Exit::HaltedForever, "{}", cpu.dump());
+    assert_eq!(cpu.gpr[reg::RCX as usize], 0);
+    assert_eq!(cpu.gpr[reg::RSI as usize], 0xc0100);
+    assert_eq!(cpu.gpr[reg::RDI as usize], DST + 256);
+    assert_eq!(&cpu.mem.as_slice()[DST as usize..DST as usize + 256], &(0..=255u8).collect::<Vec<_>>()[..]);
+}

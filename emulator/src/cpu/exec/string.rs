@@ -215,7 +215,7 @@ unsafe fn copy_forward<const S: usize>(src: *const u8, dst: *mut u8, len: usize)
             // Disjoint, or the destination is below the source: an ascending copy reads
             // every byte before it is overwritten, which is what memmove does.
             std::ptr::copy(src, dst, len);
-        } else if d >= S as usize {
+        } else if d >= S {
             // The destination starts d bytes into the source: the ascending loop replicates
             // the first d bytes. Pieces of at most d bytes (whole elements) never overlap
             // themselves and see the bytes earlier pieces wrote, exactly as the loop does.
