@@ -614,3 +614,28 @@ fn rom_source_and_mmio_destination_take_the_bus_paths() {
     assert_eq!(cpu.gpr[reg::RDI as usize], DST + 256);
     assert_eq!(&cpu.mem.as_slice()[DST as usize..DST as usize + 256], &(0..=255u8).collect::<Vec<_>>()[..]);
 }
+
+#[test]
+fn fault_in_the_middle_of_a_backward_rep_movs() {
+    for s in [1usize, 2, 4, 8] {
+        let mut cpu = testing::long_mode(8);
+        testing::load(&mut cpu, CODE, &[&[0xfd][..], &enc(K::Movs, s, 1, false), &[0xf4]].concat());
+        testing::load(&mut cpu, CODE + 0x1000, &[0xf4]);
+        testing::set_gate(&mut cpu, 14, CODE + 0x1000, 0, 0, false);
+        cpu.rip = CODE;
+        let data: Vec<u8> = (0..0x100).map(|i| pattern(i, 4)).collect();
+        cpu.mem.load(0x40_0000, &data).unwrap();
+        let first = 0x40_0100 - s as u64; // the highest element
+        set_regs(&mut cpu, &Regs { si: first, di: 0x18_0000 + 0x1000 - s as u64, cx: 0x300, ax: 0 }, false);
+        unmap_2m(&mut cpu); // 0x20_0000..0x40_0000 goes away
+        let mut bus = TestBus::default();
+        assert_eq!(cpu.run(&mut bus, 1000), Exit::HaltedForever, "{}", cpu.dump());
+        let done = 0x100 / s as u64;
+        assert_eq!(cpu.cr2, 0x40_0000 - s as u64, "size {s}");
+        assert_eq!(cpu.gpr[reg::RCX as usize], 0x300 - done);
+        assert_eq!(cpu.gpr[reg::RSI as usize], 0x40_0000 - s as u64);
+        assert_eq!(cpu.gpr[reg::RDI as usize], 0x18_1000 - s as u64 - 0x100);
+        assert_eq!(&cpu.mem.as_slice()[0x18_0f00..0x18_1000], &data[..]);
+        assert_eq!(cpu.mem.read_u64(cpu.gpr[reg::RSP as usize] + 8).unwrap(), CODE + 1);
+    }
+}

@@ -26,14 +26,14 @@
 //!
 //! # Fast paths
 //!
-//! `rep movs` and `rep stos` with DF = 0 move whole runs with host memory operations: a run
-//! ends at the first page boundary (source or destination), the address-size wrap, the count
-//! or the chunk, and is only taken when both pages have fast TLB tags (read for the source,
+//! `rep movs` and `rep stos` (either direction) move whole runs with host memory operations:
+//! a run ends at the first page boundary (source or destination), the address-size wrap, the
+//! count or the chunk, and is only taken when both pages have fast TLB tags (read for the source,
 //! write for the destination). The fast write tag is withheld for ROM, MMIO, clean pages and
 //! pages holding decoded code, so writes that must invalidate code or reach a device always
 //! take the per-element path; after one slow element has refilled the TLB, the rest of the
 //! page goes fast again. Overlapping copies reproduce the element-by-element result exactly
-//! (see [`copy_forward`]).
+//! (see [`copy_elements`]).
 //!
 //! `ins`/`outs` go through the bus one element at a time; the I/O permission check is done
 //! once per call (the port is DX, which the instruction does not change) and the bus is
@@ -163,22 +163,32 @@ fn element<const K: u8, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &O
     Ok(())
 }
 
-/// Number of whole `S`-byte elements starting at offset `off` before the offset wraps at
-/// the address size (0 if the first element itself straddles the wrap).
+/// Number of whole `S`-byte elements from offset `off` in the direction of travel before the
+/// offset wraps at the address size (0 if the first element itself straddles the wrap).
 #[inline(always)]
-fn before_wrap<const S: usize>(off: u64, amask: u64) -> u64 {
+fn before_wrap<const S: usize>(off: u64, amask: u64, down: bool) -> u64 {
     let last_start = amask - (S as u64 - 1);
     if off > last_start {
         0
+    } else if down {
+        off / S as u64 + 1
     } else {
         (last_start - off) / S as u64 + 1
     }
 }
 
-/// Number of whole `S`-byte elements starting at linear `lin` inside its page.
+/// Number of whole `S`-byte elements from linear `lin` in the direction of travel that stay
+/// inside its page (0 if the first element crosses the page end).
 #[inline(always)]
-fn in_page<const S: usize>(lin: u64) -> u64 {
-    (4096 - (lin & 0xfff)) / S as u64
+fn in_page<const S: usize>(lin: u64, down: bool) -> u64 {
+    let o = lin & 0xfff;
+    if o + S as u64 > 4096 {
+        0
+    } else if down {
+        o / S as u64 + 1
+    } else {
+        (4096 - o) / S as u64
+    }
 }
 
 /// Host pointer for a fast access at `lin`, if the TLB has the fast tag for it.
@@ -190,35 +200,40 @@ fn fast_ptr(cpu: &Cpu, lin: u64, write: bool) -> Option<usize> {
     (tag == lin & !0xfff).then(|| e.addend.wrapping_add(lin as usize))
 }
 
-/// Checks the segment for a run of `n` elements at `off` (the limits are intervals, so the
-/// first and the last element cover the run) and returns the run's first linear address.
+/// For a run of `n` elements whose first element is at `off`: checks the segment (the
+/// limits are intervals, so the first and the last element cover the run) and returns the
+/// run's lowest linear address (the first element's going up, the last one's going down).
+/// The caller has made sure the run neither wraps nor leaves the first element's page.
 #[inline(always)]
-fn run_linear<const S: usize>(cpu: &Cpu, seg: u8, off: u64, n: u64, write: bool) -> Option<u64> {
-    let lin = cpu.linear(seg, off, S, write).ok()?;
-    cpu.linear(seg, off + (n - 1) * S as u64, S, write).ok()?;
-    Some(lin)
+fn run_linear<const S: usize>(cpu: &Cpu, seg: u8, off: u64, n: u64, write: bool, down: bool) -> Option<u64> {
+    let span = (n - 1) * S as u64;
+    let first = cpu.linear(seg, off, S, write).ok()?;
+    let last = cpu.linear(seg, if down { off - span } else { off + span }, S, write).ok()?;
+    Some(first.min(last))
 }
 
-/// Copies `len` bytes forward from `src` to `dst` with exactly the result of moving
-/// `S`-byte elements one at a time in ascending order, whatever the overlap.
+/// Copies `len` bytes from `src` to `dst` with exactly the result of moving `S`-byte
+/// elements one at a time, in ascending order (`down` false) or descending order, whatever
+/// the overlap.
 ///
 /// # Safety
 /// `src` must be valid for `len` bytes of reads and `dst` for `len` bytes of writes.
-unsafe fn copy_forward<const S: usize>(src: *const u8, dst: *mut u8, len: usize) {
-    let d = (dst as usize).wrapping_sub(src as usize);
+unsafe fn copy_elements<const S: usize>(src: *const u8, dst: *mut u8, len: usize, down: bool) {
+    // How far the destination lies ahead of the source in the direction of travel.
+    let d = if down { (src as usize).wrapping_sub(dst as usize) } else { (dst as usize).wrapping_sub(src as usize) };
     // SAFETY (for the whole body): every access stays inside `src..src+len` or
     // `dst..dst+len`, which the caller guarantees are valid.
     unsafe {
         if d == 0 {
             // Copying a range onto itself changes nothing.
         } else if d >= len {
-            // Disjoint, or the destination is below the source: an ascending copy reads
-            // every byte before it is overwritten, which is what memmove does.
+            // Disjoint, or the destination trails the source: every byte is read before it
+            // is overwritten, which is what memmove does.
             std::ptr::copy(src, dst, len);
-        } else if d >= S {
-            // The destination starts d bytes into the source: the ascending loop replicates
-            // the first d bytes. Pieces of at most d bytes (whole elements) never overlap
-            // themselves and see the bytes earlier pieces wrote, exactly as the loop does.
+        } else if d >= S && !down {
+            // The destination starts d bytes ahead: the ascending loop replicates the first
+            // d bytes. Pieces of at most d bytes (whole elements) never overlap themselves
+            // and see the bytes earlier pieces wrote, exactly as the loop does.
             let piece = d - d % S;
             let mut off = 0;
             while off < len {
@@ -227,57 +242,57 @@ unsafe fn copy_forward<const S: usize>(src: *const u8, dst: *mut u8, len: usize)
                 off += k;
             }
         } else {
-            // 0 < d < S: each element reads part of its own destination before writing it.
+            // Element by element (descending replication, or elements that overlap their own
+            // destination); rare enough not to need anything cleverer.
             let mut tmp = [0u8; 8];
-            let mut off = 0;
-            while off < len {
+            for i in 0..len / S {
+                let off = if down { len - S - i * S } else { i * S };
                 std::ptr::copy_nonoverlapping(src.add(off), tmp.as_mut_ptr(), S);
                 std::ptr::copy_nonoverlapping(tmp.as_ptr(), dst.add(off), S);
-                off += S;
             }
         }
     }
 }
 
-/// `rep movs`/`rep stos` fast path (DF = 0): moves the longest run of at most `max`
-/// elements that stays inside one source and one destination page, through host memory.
-/// Returns the number of elements done; 0 means "take one slow element instead".
+/// `rep movs`/`rep stos` fast path: moves the longest run of at most `max` elements that
+/// stays inside one source and one destination page (and does not wrap), through host
+/// memory. Returns the number of elements done; 0 means "take one slow element instead".
 #[inline(always)]
 fn fast_run<const K: u8, const S: usize>(cpu: &mut Cpu, op: &Op, st: &mut Regs, max: u64) -> u64 {
-    let mut n = max.min(before_wrap::<S>(st.di, st.amask));
+    let down = st.step != S as u64;
+    let mut n = max.min(before_wrap::<S>(st.di, st.amask, down));
     if K == MOVS {
-        n = n.min(before_wrap::<S>(st.si, st.amask));
+        n = n.min(before_wrap::<S>(st.si, st.amask, down));
     }
     if n == 0 {
         return 0;
     }
-    let Ok(dst_lin) = cpu.linear(ES, st.di, S, true) else { return 0 };
-    n = n.min(in_page::<S>(dst_lin));
-    let mut src_lin = 0;
+    let Ok(dst_first) = cpu.linear(ES, st.di, S, true) else { return 0 };
+    n = n.min(in_page::<S>(dst_first, down));
     if K == MOVS {
-        let Ok(l) = cpu.linear(op.mem.seg, st.si, S, false) else { return 0 };
-        src_lin = l;
-        n = n.min(in_page::<S>(src_lin));
+        let Ok(src_first) = cpu.linear(op.mem.seg, st.si, S, false) else { return 0 };
+        n = n.min(in_page::<S>(src_first, down));
     }
     if n == 0 {
         return 0;
     }
-    if run_linear::<S>(cpu, ES, st.di, n, true).is_none() || (K == MOVS && run_linear::<S>(cpu, op.mem.seg, st.si, n, false).is_none()) {
-        return 0;
-    }
-    let Some(dst) = fast_ptr(cpu, dst_lin, true) else { return 0 };
+    let Some(dst_low) = run_linear::<S>(cpu, ES, st.di, n, true, down) else { return 0 };
+    let Some(dst) = fast_ptr(cpu, dst_low, true) else { return 0 };
     let len = (n * S as u64) as usize;
     if K == MOVS {
-        let Some(src) = fast_ptr(cpu, src_lin, false) else { return 0 };
+        let Some(src_low) = run_linear::<S>(cpu, op.mem.seg, st.si, n, false, down) else { return 0 };
+        let Some(src) = fast_ptr(cpu, src_low, false) else { return 0 };
         // SAFETY: both fast tags are set, so each pointer addresses a RAM (or, for the
-        // source, ROM) page inside guest memory, and the run stays inside each page.
-        unsafe { copy_forward::<S>(src as *const u8, dst as *mut u8, len) };
+        // source, ROM) page inside guest memory, and each run stays inside its page.
+        unsafe { copy_elements::<S>(src as *const u8, dst as *mut u8, len, down) };
+        st.si = st.si.wrapping_add(st.step.wrapping_mul(n)) & st.amask;
     } else {
         let v = cpu.reg::<S>(reg::RAX);
         let bytes = v.to_le_bytes();
         let dst = dst as *mut u8;
         // SAFETY: the fast write tag is set, so `dst..dst+len` lies in one writable RAM
-        // page inside guest memory without decoded code.
+        // page inside guest memory without decoded code. Every element gets the same value,
+        // so the direction does not matter.
         unsafe {
             if bytes[..S].iter().all(|&b| b == bytes[0]) {
                 std::ptr::write_bytes(dst, bytes[0], len);
@@ -289,11 +304,8 @@ fn fast_run<const K: u8, const S: usize>(cpu: &mut Cpu, op: &Op, st: &mut Regs, 
                 }
             }
         }
-        st.di = st.di.wrapping_add(len as u64) & st.amask;
-        return n;
     }
-    st.si = st.si.wrapping_add(len as u64) & st.amask;
-    st.di = st.di.wrapping_add(len as u64) & st.amask;
+    st.di = st.di.wrapping_add(st.step.wrapping_mul(n)) & st.amask;
     n
 }
 
@@ -324,7 +336,7 @@ fn string<const K: u8, const REP: u8, const S: usize>(cpu: &mut Cpu, bus: &mut d
     if io {
         super::system::check_io(cpu, bus, cpu.gpr[reg::RDX as usize] as u16, S as u8)?;
     }
-    let fast = (K == MOVS || K == STOS) && step == S as u64;
+    let fast = K == MOVS || K == STOS;
     let mut done = 0u64;
     let r = loop {
         if fast {
