@@ -147,3 +147,11 @@ fn degenerate_inputs() {
         check(&[&[mode][..], &[0u8; 64], &[0xff; 64]].concat());
     }
 }
+
+#[test]
+fn regressions() {
+    // Found by `random_memory_heavy_code`: rep stosb at RDI = 0 going up in 64-bit mode
+    // (RCX = FUZZ_CODE from the seeds): the count of elements before the address wraps at
+    // 2^64 overflowed in the string fast path.
+    check(&[&[2u8, 0, 0, 0, 0, 0, 0, 0, 64][..], &[0u8; 56], &[0xf3, 0xaa]].concat());
+}

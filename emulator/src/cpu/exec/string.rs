@@ -168,12 +168,14 @@ fn element<const K: u8, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &O
 #[inline(always)]
 fn before_wrap<const S: usize>(off: u64, amask: u64, down: bool) -> u64 {
     let last_start = amask - (S as u64 - 1);
+    // Saturating: a whole 64-bit address space of bytes is one more than u64 holds (the
+    // callers clamp the result to a chunk anyway).
     if off > last_start {
         0
     } else if down {
-        off / S as u64 + 1
+        (off / S as u64).saturating_add(1)
     } else {
-        (last_start - off) / S as u64 + 1
+        ((last_start - off) / S as u64).saturating_add(1)
     }
 }
 
