@@ -536,10 +536,10 @@ struct IrqAfterWrite {
 }
 
 impl emulator::bus::Bus for IrqAfterWrite {
-    fn port_read(&mut self, _: u16, _: u8) -> u32 {
+    fn port_read(&mut self, _: u64, _: u16, _: u8) -> u32 {
         0
     }
-    fn port_write(&mut self, _: u16, _: u8, _: u32) {
+    fn port_write(&mut self, _: u64, _: u16, _: u8, _: u32) {
         self.writes += 1;
     }
     fn interrupt_pending(&mut self) -> bool {

@@ -150,13 +150,13 @@ fn element<const K: u8, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &O
             // consume device data, or the restarted instruction would lose it.
             let lin = cpu.linear(ES, st.di, S, true)?;
             cpu.probe_write::<S>(bus, lin)?;
-            let v = bus.port_read(cpu.gpr[reg::RDX as usize] as u16, S as u8);
+            let v = bus.port_read(cpu.now(), cpu.gpr[reg::RDX as usize] as u16, S as u8);
             cpu.write_lin::<S>(bus, lin, v as u64)?;
             st.advance_di();
         }
         _ => {
             let v = cpu.read_seg::<S>(bus, seg, st.si)?;
-            bus.port_write(cpu.gpr[reg::RDX as usize] as u16, S as u8, v as u32);
+            bus.port_write(cpu.now(), cpu.gpr[reg::RDX as usize] as u16, S as u8, v as u32);
             st.advance_si();
         }
     }
