@@ -32,7 +32,7 @@
 //!
 //! Wide accesses are split into byte accesses at consecutive ports.
 
-use super::{read_split, write_split, Nanos, PortDevice, Timed};
+use super::{Nanos, PortDevice, Timed};
 
 pub const PORT_INDEX: u16 = 0x70;
 pub const PORT_DATA: u16 = 0x71;
@@ -424,14 +424,7 @@ impl Timed for Cmos {
     }
 }
 
-impl PortDevice for Cmos {
-    fn read(&mut self, port: u16, size: u8) -> u32 {
-        read_split(port, size, |p| self.read8(p))
-    }
-    fn write(&mut self, port: u16, size: u8, value: u32) {
-        write_split(port, size, value, |p, v| self.write8(p, v))
-    }
-}
+byte_port_device!(Cmos);
 
 #[cfg(test)]
 mod tests {

@@ -37,9 +37,10 @@
 //!
 //! Wide accesses are split into byte accesses at consecutive ports.
 
+use super::PortDevice;
 use std::collections::VecDeque;
 
-use super::{read_split, write_split, PortDevice};
+
 
 pub const PORT_DATA: u16 = 0x60;
 pub const PORT_STATUS_CMD: u16 = 0x64;
@@ -376,14 +377,7 @@ impl Kbc {
     }
 }
 
-impl PortDevice for Kbc {
-    fn read(&mut self, port: u16, size: u8) -> u32 {
-        read_split(port, size, |p| self.read8(p))
-    }
-    fn write(&mut self, port: u16, size: u8, value: u32) {
-        write_split(port, size, value, |p, v| self.write8(p, v))
-    }
-}
+byte_port_device!(Kbc);
 
 #[cfg(test)]
 mod tests {

@@ -31,14 +31,6 @@ pub trait Timed {
     fn next_event(&self) -> Option<Nanos>;
 }
 
-pub mod cmos;
-pub mod ide;
-pub mod kbc;
-pub mod pic;
-pub mod pit;
-pub mod power;
-pub mod uart;
-pub mod vga;
 
 /// Number of bytes a port access of `size` touches: 1, 2 or 4 as given; any other value
 /// (a bug in the caller) is clamped into 1..=4 rather than trusted.
@@ -61,6 +53,32 @@ pub fn read_split(port: u16, size: u8, mut read8: impl FnMut(u16) -> u8) -> u32 
     }
     value
 }
+
+/// Implements [`PortDevice`] for an 8-bit ISA device that has inherent
+/// `read8(&mut self, port) -> u8` and `write8(&mut self, port, value)`: wide accesses are
+/// split into byte accesses at consecutive ports ([`read_split`], [`write_split`]).
+macro_rules! byte_port_device {
+    ($t:ty) => {
+        impl $crate::devices::PortDevice for $t {
+            fn read(&mut self, port: u16, size: u8) -> u32 {
+                $crate::devices::read_split(port, size, |p| self.read8(p))
+            }
+            fn write(&mut self, port: u16, size: u8, value: u32) {
+                $crate::devices::write_split(port, size, value, |p, v| self.write8(p, v))
+            }
+        }
+    };
+}
+
+// After the macro, so the device modules can use it.
+pub mod cmos;
+pub mod ide;
+pub mod kbc;
+pub mod pic;
+pub mod pit;
+pub mod power;
+pub mod uart;
+pub mod vga;
 
 /// A multi-byte `out` to an 8-bit ISA device, split like [`read_split`].
 pub fn write_split(port: u16, size: u8, value: u32, mut write8: impl FnMut(u16, u8)) {

@@ -30,8 +30,9 @@
 //!
 //! Multi-byte port accesses are split into byte accesses at consecutive ports (ISA bus).
 
-use super::{read_split, write_split, PortDevice};
 
+
+use super::PortDevice;
 pub const MASTER_CMD: u16 = 0x20;
 pub const MASTER_DATA: u16 = 0x21;
 pub const SLAVE_CMD: u16 = 0xA0;
@@ -400,14 +401,7 @@ impl Pic {
     }
 }
 
-impl PortDevice for Pic {
-    fn read(&mut self, port: u16, size: u8) -> u32 {
-        read_split(port, size, |p| self.read8(p))
-    }
-    fn write(&mut self, port: u16, size: u8, value: u32) {
-        write_split(port, size, value, |p, v| self.write8(p, v))
-    }
-}
+byte_port_device!(Pic);
 
 #[cfg(test)]
 mod tests {

@@ -46,7 +46,7 @@
 //! counter reads and port 0x61 see the time of the access. Wide accesses are split into
 //! byte accesses at consecutive ports.
 
-use super::{read_split, write_split, Nanos, PortDevice, Timed};
+use super::{Nanos, PortDevice, Timed};
 
 /// The 8254's input clock on a PC.
 pub const PIT_HZ: u64 = 1_193_182;
@@ -598,14 +598,7 @@ impl Timed for Pit {
     }
 }
 
-impl PortDevice for Pit {
-    fn read(&mut self, port: u16, size: u8) -> u32 {
-        read_split(port, size, |p| self.read8(p))
-    }
-    fn write(&mut self, port: u16, size: u8, value: u32) {
-        write_split(port, size, value, |p, v| self.write8(p, v))
-    }
-}
+byte_port_device!(Pit);
 
 #[cfg(test)]
 mod tests {

@@ -35,9 +35,10 @@
 //!
 //! Wide accesses are split into byte accesses at consecutive ports.
 
+use super::PortDevice;
 use std::collections::VecDeque;
 
-use super::{read_split, write_split, PortDevice};
+
 
 pub const COM1_BASE: u16 = 0x3f8;
 pub const COM2_BASE: u16 = 0x2f8;
@@ -368,14 +369,7 @@ impl Uart {
     }
 }
 
-impl PortDevice for Uart {
-    fn read(&mut self, port: u16, size: u8) -> u32 {
-        read_split(port, size, |p| self.read8(p))
-    }
-    fn write(&mut self, port: u16, size: u8, value: u32) {
-        write_split(port, size, value, |p, v| self.write8(p, v))
-    }
-}
+byte_port_device!(Uart);
 
 #[cfg(test)]
 mod tests {

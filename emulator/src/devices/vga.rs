@@ -24,8 +24,9 @@
 //! accesses of any size are little-endian byte sequences; bytes outside the window read as
 //! 0xFF and count as one miss per access.
 
-use super::{read_split, write_split, PortDevice};
 
+
+use super::PortDevice;
 pub const VRAM_BASE: u64 = 0xA0000;
 pub const VRAM_SIZE: usize = 0x20000;
 pub const TEXT_BASE: u64 = 0xB8000;
@@ -320,14 +321,7 @@ impl Vga {
     }
 }
 
-impl PortDevice for Vga {
-    fn read(&mut self, port: u16, size: u8) -> u32 {
-        read_split(port, size, |p| self.read8(p))
-    }
-    fn write(&mut self, port: u16, size: u8, value: u32) {
-        write_split(port, size, value, |p, v| self.write8(p, v))
-    }
-}
+byte_port_device!(Vga);
 
 #[cfg(test)]
 mod tests {
