@@ -331,6 +331,8 @@ impl Cpu {
 
     /// Recomputes effective segment bases after a segment register changed.
     pub(crate) fn update_segment_cache(&mut self) {
+        // CS, CPL or the mode may have changed: blocks found by RIP alone are suspect.
+        self.code.bump();
         for i in 0..6 {
             self.seg_base[i] = if self.long64 && i < FS as usize { 0 } else { self.seg[i].base };
         }

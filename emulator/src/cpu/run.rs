@@ -2,6 +2,7 @@
 
 use super::exception::{vector, Exception};
 use super::interrupt::EventKind;
+use super::decode::Op;
 use super::{reg, Cpu};
 use crate::bus::Bus;
 
@@ -47,6 +48,15 @@ impl Cpu {
         }
         self.intr = bus.interrupt_pending();
         self.sync_a20(bus);
+        // The caller may have changed CS, the mode or memory between runs.
+        self.code.bump();
+        let exit = self.run_blocks(bus, budget);
+        self.code.reap();
+        exit
+    }
+
+    #[inline(always)]
+    fn run_blocks(&mut self, bus: &mut dyn Bus, budget: u64) -> Exit {
         let mut left = budget;
         while left > 0 {
             if self.intr && !self.shadow && self.flags.iff() {
@@ -72,19 +82,28 @@ impl Cpu {
                     continue;
                 }
             };
-            let mut n = block.ops.len().min(left.min(usize::MAX as u64) as usize);
+            // SAFETY: `fetch_block` returns a block owned by the code cache (or its transient
+            // slot). Blocks the cache drops are parked in its retired list, which is only
+            // emptied by `fetch_block`'s slow path and at the end of `run`, never while this
+            // reference is alive, so the block outlives the loop below even if one of its
+            // ops invalidates it. Blocks are never mutated after creation.
+            let ops: &[Op] = unsafe { &(*block).ops };
+            let mut n = ops.len().min(left.min(usize::MAX as u64) as usize);
             if self.shadow {
                 // One instruction runs in the interrupt shadow, then interrupts are checked.
                 n = 1;
                 self.shadow = false;
             }
-            let start = self.icount;
-            for op in &block.ops[..n] {
-                self.gpr[reg::NEXT_RIP as usize] = self.rip.wrapping_add(op.len as u64) & self.ip_mask;
+            let mut retired = 0u64;
+            let mut rip = self.rip;
+            for op in &ops[..n] {
+                self.gpr[reg::NEXT_RIP as usize] = rip.wrapping_add(op.len as u64) & self.ip_mask;
                 match (op.exec)(self, bus, op) {
                     Ok(()) => {
-                        self.rip = self.gpr[reg::NEXT_RIP as usize];
+                        rip = self.gpr[reg::NEXT_RIP as usize];
+                        self.rip = rip;
                         self.icount += 1;
+                        retired += 1;
                         if self.end_block {
                             self.end_block = false;
                             break;
@@ -93,12 +112,12 @@ impl Cpu {
                     Err(e) => {
                         self.end_block = false;
                         self.exception(bus, e);
-                        left = left.saturating_sub(1);
+                        retired += 1;
                         break;
                     }
                 }
             }
-            left = left.saturating_sub(self.icount - start);
+            left = left.saturating_sub(retired);
             if self.shutdown.is_some() {
                 return Exit::TripleFault;
             }
