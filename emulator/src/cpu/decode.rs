@@ -114,7 +114,7 @@ pub struct CodeCache {
     /// One bit per physical page of guest memory: the page holds decoded code.
     code_bits: Vec<u64>,
     fast: Vec<(u64, Option<Rc<Block>>)>,
-    jump: Box<[JumpEntry]>,
+    jump: Box<[JumpEntry; JUMP_SLOTS]>,
     /// Bumped whenever a cached block goes away or the fetch context (mode, CS, CPL) changes.
     gen: u64,
     /// Blocks dropped from the cache, kept alive until no block is executing.
@@ -141,7 +141,7 @@ impl CodeCache {
             by_page: HashMap::new(),
             code_bits: vec![0; pages.div_ceil(64)],
             fast: vec![(u64::MAX, None); FAST_SLOTS],
-            jump: vec![JUMP_EMPTY; JUMP_SLOTS].into_boxed_slice(),
+            jump: Box::new([JUMP_EMPTY; JUMP_SLOTS]),
             gen: 0,
             retired: Vec::new(),
             transient: None,

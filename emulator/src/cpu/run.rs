@@ -59,18 +59,24 @@ impl Cpu {
     fn run_blocks(&mut self, bus: &mut dyn Bus, budget: u64) -> Exit {
         let mut left = budget;
         while left > 0 {
-            if self.intr && !self.shadow && self.flags.iff() {
-                self.halted = false;
-                self.take_interrupt(bus);
-                if self.shutdown.is_some() {
-                    return Exit::TripleFault;
+            // One test for the rare cases: a pending interrupt, HLT, an interrupt shadow.
+            let single = if self.intr | self.halted | self.shadow {
+                if self.intr && !self.shadow && self.flags.iff() {
+                    self.halted = false;
+                    self.take_interrupt(bus);
+                    if self.shutdown.is_some() {
+                        return Exit::TripleFault;
+                    }
+                    left -= 1;
+                    continue;
                 }
-                left -= 1;
-                continue;
-            }
-            if self.halted {
-                return if self.flags.iff() { Exit::Halted } else { Exit::HaltedForever };
-            }
+                if self.halted {
+                    return if self.flags.iff() { Exit::Halted } else { Exit::HaltedForever };
+                }
+                self.shadow
+            } else {
+                false
+            };
             let block = match self.fetch_block(bus) {
                 Ok(b) => b,
                 Err(e) => {
@@ -88,13 +94,14 @@ impl Cpu {
             // reference is alive, so the block outlives the loop below even if one of its
             // ops invalidates it. Blocks are never mutated after creation.
             let ops: &[Op] = unsafe { &(*block).ops };
-            let mut n = ops.len().min(left.min(usize::MAX as u64) as usize);
-            if self.shadow {
+            let n = if single {
                 // One instruction runs in the interrupt shadow, then interrupts are checked.
-                n = 1;
                 self.shadow = false;
-            }
-            let mut retired = 0u64;
+                1
+            } else {
+                ops.len().min(left.min(usize::MAX as u64) as usize)
+            };
+            let start = self.icount;
             let mut rip = self.rip;
             for op in &ops[..n] {
                 self.gpr[reg::NEXT_RIP as usize] = rip.wrapping_add(op.len as u64) & self.ip_mask;
@@ -103,28 +110,34 @@ impl Cpu {
                         rip = self.gpr[reg::NEXT_RIP as usize];
                         self.rip = rip;
                         self.icount += 1;
-                        retired += 1;
                         if self.end_block {
+                            // Rare: I/O, SMC, HLT, a bus stop request. `stop` and
+                            // `shutdown` are only ever raised together with `end_block`
+                            // or by exception delivery, so they are checked only here.
                             self.end_block = false;
+                            if self.stop {
+                                self.stop = false;
+                                return Exit::Stopped;
+                            }
                             break;
                         }
                     }
                     Err(e) => {
                         self.end_block = false;
                         self.exception(bus, e);
-                        retired += 1;
+                        left = left.saturating_sub(1);
+                        if self.shutdown.is_some() {
+                            return Exit::TripleFault;
+                        }
+                        if self.stop {
+                            self.stop = false;
+                            return Exit::Stopped;
+                        }
                         break;
                     }
                 }
             }
-            left = left.saturating_sub(retired);
-            if self.shutdown.is_some() {
-                return Exit::TripleFault;
-            }
-            if self.stop {
-                self.stop = false;
-                return Exit::Stopped;
-            }
+            left = left.saturating_sub(self.icount - start);
         }
         Exit::Budget
     }
