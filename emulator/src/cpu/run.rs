@@ -101,9 +101,11 @@ impl Cpu {
             } else {
                 ops.len().min(left.min(usize::MAX as u64) as usize)
             };
-            let start = self.icount;
+            let ops = &ops[..n];
             let mut rip = self.rip;
-            for op in &ops[..n] {
+            let mut done = n;
+            let mut it = ops.iter();
+            while let Some(op) = it.next() {
                 self.gpr[reg::NEXT_RIP as usize] = rip.wrapping_add(op.len as u64) & self.ip_mask;
                 match (op.exec)(self, bus, op) {
                     Ok(()) => {
@@ -119,13 +121,15 @@ impl Cpu {
                                 self.stop = false;
                                 return Exit::Stopped;
                             }
+                            done = n - it.len();
                             break;
                         }
                     }
                     Err(e) => {
                         self.end_block = false;
                         self.exception(bus, e);
-                        left = left.saturating_sub(1);
+                        // The faulting instruction consumes budget too.
+                        done = n - it.len();
                         if self.shutdown.is_some() {
                             return Exit::TripleFault;
                         }
@@ -137,7 +141,7 @@ impl Cpu {
                     }
                 }
             }
-            left = left.saturating_sub(self.icount - start);
+            left = left.saturating_sub(done as u64);
         }
         Exit::Budget
     }
