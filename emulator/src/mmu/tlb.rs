@@ -64,6 +64,9 @@ pub struct Tlb {
     pub fills: u64,
     /// Full and partial flushes since creation (for statistics).
     pub flushes: u64,
+    /// Bumped by every change to a translation (fill or flush); the decode cache's jump
+    /// cache is only trusted while it stays put.
+    pub gen: u64,
 }
 
 impl Default for Tlb {
@@ -79,7 +82,7 @@ pub fn index(lin: u64) -> usize {
 
 impl Tlb {
     pub fn new() -> Self {
-        Self { entries: Box::new([TlbEntry::EMPTY; TLB_ENTRIES]), fills: 0, flushes: 0 }
+        Self { entries: Box::new([TlbEntry::EMPTY; TLB_ENTRIES]), fills: 0, flushes: 0, gen: 0 }
     }
 
     #[inline(always)]
@@ -97,6 +100,7 @@ impl Tlb {
     /// Caches a translation of the 4 KiB page containing `lin`.
     pub fn fill(&mut self, lin: u64, phys_page: u64, perm: Perm, page_mask: u64, backing: Backing, cr0: u64) {
         self.fills += 1;
+        self.gen += 1;
         let tag = lin & !0xfff;
         let mut e = TlbEntry { tag, phys: phys_page, perm, page_mask, ..TlbEntry::EMPTY };
         let (host, readable, writable) = match backing {
@@ -125,12 +129,14 @@ impl Tlb {
     /// Drops every entry.
     pub fn flush_all(&mut self) {
         self.flushes += 1;
+        self.gen += 1;
         self.entries.fill(TlbEntry::EMPTY);
     }
 
     /// Drops every non-global entry (a CR3 load with CR4.PGE set).
     pub fn flush_non_global(&mut self) {
         self.flushes += 1;
+        self.gen += 1;
         for e in self.entries.iter_mut() {
             if !e.perm.global {
                 *e = TlbEntry::EMPTY;
@@ -141,6 +147,7 @@ impl Tlb {
     /// `invlpg`: drops the translation of `lin`, including every cached piece of a large page.
     pub fn flush_page(&mut self, lin: u64) {
         self.flushes += 1;
+        self.gen += 1;
         for e in self.entries.iter_mut() {
             if e.tag != INVALID && (e.tag & !e.page_mask) == (lin & !e.page_mask & !0xfff) {
                 *e = TlbEntry::EMPTY;
