@@ -64,8 +64,11 @@ pub struct Tlb {
     pub fills: u64,
     /// Full and partial flushes since creation (for statistics).
     pub flushes: u64,
-    /// Bumped by every change to a translation (fill or flush); the decode cache's jump
-    /// cache is only trusted while it stays put.
+    /// Bumped by every flush; the decode cache's jump cache (which remembers code
+    /// translations) is only trusted while it stays put. A fill does not bump it: a
+    /// translation cached until the next invalidation is what a TLB may architecturally
+    /// keep, so a jump-cache hit after an unflushed page-table edit is a legitimate stale
+    /// hit, as on hardware.
     pub gen: u64,
 }
 
@@ -100,7 +103,6 @@ impl Tlb {
     /// Caches a translation of the 4 KiB page containing `lin`.
     pub fn fill(&mut self, lin: u64, phys_page: u64, perm: Perm, page_mask: u64, backing: Backing, cr0: u64) {
         self.fills += 1;
-        self.gen += 1;
         let tag = lin & !0xfff;
         let mut e = TlbEntry { tag, phys: phys_page, perm, page_mask, ..TlbEntry::EMPTY };
         let (host, readable, writable) = match backing {
