@@ -46,6 +46,8 @@ pub mod cpu;
 pub mod devices;
 pub mod firmware;
 pub mod guests;
+pub mod machine;
 pub mod memory;
 pub mod mmu;
+pub mod pintos;
 pub mod testing;

@@ -105,6 +105,8 @@ pub struct PcBus {
     pub vga: Vga,
     pub power: Power,
     pub ide: IdeController,
+    /// Text the BIOS printed (int 0x10 teletype), shown on the console like COM1 output.
+    pub firmware_output: Vec<u8>,
     /// Ticks per virtual second.
     rate: u64,
     /// Last virtual time the devices were brought up to.
@@ -138,6 +140,9 @@ impl PcBus {
 
     /// Copies the level-triggered device outputs to the PIC.
     fn update_irqs(&mut self) {
+        self.pic.set_irq(1, self.kbc.irq1());
+        self.pic.set_irq(8, self.cmos.irq());
+        self.pic.set_irq(12, self.kbc.irq12());
         self.pic.set_irq(4, self.com1.irq());
         self.pic.set_irq(3, self.com2.irq());
         self.pic.set_irq(14, self.ide.irq(0));
@@ -171,7 +176,7 @@ impl PcBus {
             0x60 | 0x64 | 0x92 => &mut self.kbc,
             0x3b4 | 0x3b5 | 0x3ba | 0x3c0..=0x3cf | 0x3d4 | 0x3d5 | 0x3da => &mut self.vga,
             0x1f0..=0x1f7 | 0x3f6 | 0x170..=0x177 | 0x376 => &mut self.ide,
-            0x80 | 0x501 | 0x604 | 0x8900 | 0xe9 => &mut self.power,
+            0x80 | 0x501 | 0x604 | 0x8900 | 0xe9 | 0xcf9 => &mut self.power,
             _ => return None,
         })
     }
@@ -285,7 +290,7 @@ impl BiosHost for Host<'_> {
         self.disk(drive).is_some_and(|d| d.write_sector(lba, buf).is_ok())
     }
     fn console(&mut self, byte: u8) {
-        self.bus.com1.bios_output(byte);
+        self.bus.firmware_output.push(byte);
     }
     fn a20(&self) -> bool {
         self.bus.kbc.a20_enabled()
@@ -318,9 +323,10 @@ impl Machine {
         let bus = PcBus {
             pic: Pic::new(),
             pit: Pit::new(),
-            com1: Uart::new(),
-            com2: Uart::new(),
-            cmos: Cmos::new(config.epoch, config.memory),
+            com1: Uart::com1(),
+            com2: Uart::com2(),
+            cmos: Cmos::new(config.memory, config.epoch),
+            firmware_output: Vec::new(),
             kbc: Kbc::new(),
             vga: Vga::new(),
             power: Power::new(),
@@ -344,9 +350,11 @@ impl Machine {
         ticks_to_ns(self.cpu.now(), self.bus.rate)
     }
 
-    /// Takes the bytes the guest wrote to COM1 since the last call.
+    /// Takes the console bytes (COM1 and BIOS teletype) written since the last call.
     pub fn take_console(&mut self) -> Vec<u8> {
-        self.bus.com1.take_output()
+        let mut out = std::mem::take(&mut self.bus.firmware_output);
+        out.extend(self.bus.com1.take_output());
+        out
     }
 
     /// Runs until the guest stops or a limit passes. `on_output` receives console bytes
@@ -359,7 +367,7 @@ impl Machine {
         let outcome = loop {
             let now = self.cpu.now();
             self.bus.sync_ns(ticks_to_ns(now, rate));
-            let out = self.bus.com1.take_output();
+            let out = self.take_console();
             if !out.is_empty() && !on_output(&out) {
                 break Outcome::PowerOff;
             }
@@ -429,7 +437,7 @@ impl Machine {
                 None => {}
             }
         };
-        let out = self.bus.com1.take_output();
+        let out = self.take_console();
         if !out.is_empty() {
             on_output(&out);
         }
@@ -439,5 +447,128 @@ impl Machine {
             eprintln!("warning: flushing disk images failed: {e}");
         }
         outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iced_x86::code_asm::*;
+
+    /// A boot sector assembled from `f`, with the 0x55aa signature.
+    fn boot_sector(f: impl FnOnce(&mut CodeAssembler) -> Result<(), IcedError>) -> Vec<u8> {
+        let mut a = CodeAssembler::new(16).unwrap();
+        f(&mut a).unwrap();
+        let mut code = a.assemble(0x7c00).unwrap();
+        assert!(code.len() <= 510);
+        code.resize(510, 0);
+        code.extend_from_slice(&[0x55, 0xaa]);
+        code
+    }
+
+    fn machine(disk0: Vec<u8>) -> Machine {
+        let os = Disk::from_bytes(disk0).unwrap();
+        Machine::new(Config { memory: 16 << 20, rate: DEFAULT_RATE, epoch: DEFAULT_EPOCH, disks: [[Some(os), None], [None, None]] }).unwrap()
+    }
+
+    fn run(m: &mut Machine) -> (Outcome, String) {
+        let mut out = Vec::new();
+        let o = m.run(Limits { virtual_time: Some(Duration::from_millis(50)), ..Limits::default() }, |b| {
+            out.extend_from_slice(b);
+            true
+        });
+        (o, String::from_utf8_lossy(&out).into_owned())
+    }
+
+    #[test]
+    fn boot_sector_prints_on_com1_and_powers_off() {
+        let disk = boot_sector(|a| {
+            a.mov(dx, 0x3f8u32)?;
+            for c in b"hi\n" {
+                a.mov(al, *c as u32)?;
+                a.out(dx, al)?;
+            }
+            a.mov(dx, 0x604u32)?;
+            a.mov(ax, 0x2000u32)?;
+            a.out(dx, ax)?;
+            a.hlt()?;
+            Ok(())
+        });
+        let mut m = machine(disk);
+        let (o, out) = run(&mut m);
+        assert_eq!(o, Outcome::PowerOff);
+        assert_eq!(out, "hi\n");
+    }
+
+    #[test]
+    fn bios_reads_sectors_and_prints_with_int_10h() {
+        // Sector 1 holds a string; the boot sector reads it with int 0x13 AH=0x42 and
+        // prints it with int 0x10 AH=0x0e.
+        let disk = boot_sector(|a| {
+            let mut dap = a.create_label();
+            let mut next = a.create_label();
+            let mut done = a.create_label();
+            a.xor(ax, ax)?;
+            a.mov(ds, ax)?;
+            a.mov(si, 0x7c00u32 + 0x100)?; // DAP placed at 0x7d00 below
+            a.mov(ah, 0x42u32)?;
+            a.int(0x13)?;
+            a.jc(done)?;
+            a.mov(si, 0x8000u32)?;
+            a.set_label(&mut next)?;
+            a.lodsb()?;
+            a.test(al, al)?;
+            a.jz(done)?;
+            a.mov(ah, 0x0eu32)?;
+            a.int(0x10)?;
+            a.jmp(next)?;
+            a.set_label(&mut done)?;
+            a.mov(dx, 0x604u32)?;
+            a.mov(ax, 0x2000u32)?;
+            a.out(dx, ax)?;
+            a.set_label(&mut dap)?;
+            a.hlt()?;
+            Ok(())
+        });
+        let mut disk = disk;
+        // DAP at 0x7d00: size 16, 1 sector, buffer 0000:8000, LBA 1.
+        disk[0x100..0x110].copy_from_slice(&[16, 0, 1, 0, 0x00, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+        let mut sector1 = b"loaded by int 13h\n\0".to_vec();
+        sector1.resize(512, 0);
+        disk.extend_from_slice(&sector1);
+        let mut m = machine(disk);
+        let (o, out) = run(&mut m);
+        assert_eq!(o, Outcome::PowerOff);
+        assert_eq!(out, "loaded by int 13h\n");
+    }
+
+    #[test]
+    fn hlt_with_interrupts_off_ends_the_run() {
+        let mut m = machine(boot_sector(|a| {
+            a.cli()?;
+            a.hlt()?;
+            Ok(())
+        }));
+        assert_eq!(run(&mut m).0, Outcome::HaltedForever);
+    }
+
+    #[test]
+    fn spinning_guest_times_out_in_virtual_time() {
+        let mut m = machine(boot_sector(|a| {
+            let mut l = a.create_label();
+            a.set_label(&mut l)?;
+            a.jmp(l)?;
+            Ok(())
+        }));
+        let (o, _) = run(&mut m);
+        assert_eq!(o, Outcome::Timeout);
+        assert!(m.virtual_ns() >= 50_000_000);
+    }
+
+    #[test]
+    fn unbootable_disk_is_an_error() {
+        let os = Disk::from_bytes(vec![0; 512]).unwrap();
+        let r = Machine::new(Config { memory: 16 << 20, rate: DEFAULT_RATE, epoch: DEFAULT_EPOCH, disks: [[Some(os), None], [None, None]] });
+        assert!(matches!(r, Err(MachineError::Boot(BootError::NotBootable))));
     }
 }

@@ -66,7 +66,7 @@ impl Cpu {
     #[inline(always)]
     pub fn linear(&self, seg: u8, off: u64, size: usize, write: bool) -> Result<u64, Exception> {
         if self.long64 {
-            let lin = off.wrapping_add(self.seg_base[seg as usize]);
+            let lin = off.wrapping_add(self.seg_base[seg as usize & 7]);
             if !canonical(lin) {
                 return Err(if seg == SS { Exception::ss(0) } else { Exception::gp(0) });
             }

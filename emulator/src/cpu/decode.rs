@@ -82,13 +82,45 @@ pub struct Block {
 /// Number of slots in the direct-mapped block lookup cache.
 const FAST_SLOTS: usize = 4096;
 
+/// Number of slots in the jump cache (blocks by CS-relative RIP).
+const JUMP_SLOTS: usize = 4096;
+
+/// A jump-cache slot: the block that starts at `rip`, valid while `gen` equals the
+/// current [`Cpu::fetch_gen`].
+#[derive(Clone, Copy)]
+struct JumpEntry {
+    rip: u64,
+    gen: u64,
+    block: *const Block,
+}
+
+const JUMP_EMPTY: JumpEntry = JumpEntry { rip: u64::MAX, gen: u64::MAX, block: std::ptr::null() };
+
 /// Decoded blocks by physical address, with per-page bookkeeping for invalidation.
+///
+/// In front of the physical lookup sits the *jump cache*, keyed by RIP alone. An entry is
+/// valid only while the generation it was filled under is current: the generation is the
+/// sum of [`CodeCache::gen`] (bumped whenever a block is dropped, and by mode and segment
+/// changes, see [`CodeCache::bump`]) and [`Tlb::gen`](crate::mmu::tlb::Tlb::gen) (bumped by
+/// every TLB fill and flush). Both only grow, so equal sums mean neither moved.
+///
+/// Blocks are reference counted; the jump cache and the run loop hold plain pointers. A
+/// block dropped from the cache is moved to `retired` rather than freed, and `retired` is
+/// only emptied between blocks ([`CodeCache::reap`]), so the block the loop is executing
+/// stays alive even when one of its own ops invalidates it.
 pub struct CodeCache {
     blocks: HashMap<u64, Rc<Block>>,
     by_page: HashMap<u64, Vec<u64>>,
     /// One bit per physical page of guest memory: the page holds decoded code.
     code_bits: Vec<u64>,
     fast: Vec<(u64, Option<Rc<Block>>)>,
+    jump: Box<[JumpEntry; JUMP_SLOTS]>,
+    /// Bumped whenever a cached block goes away or the fetch context (mode, CS, CPL) changes.
+    gen: u64,
+    /// Blocks dropped from the cache, kept alive until no block is executing.
+    retired: Vec<Rc<Block>>,
+    /// An uncached block (MMIO code, an instruction straddling pages) being executed.
+    transient: Option<Rc<Block>>,
 }
 
 #[inline(always)]
@@ -96,10 +128,38 @@ fn slot(key: u64) -> usize {
     ((key ^ (key >> 12) ^ (key >> 56)) as usize) & (FAST_SLOTS - 1)
 }
 
+#[inline(always)]
+fn jslot(rip: u64) -> usize {
+    ((rip ^ (rip >> 12)) as usize) & (JUMP_SLOTS - 1)
+}
+
 impl CodeCache {
     pub fn new(mem_size: u64) -> Self {
         let pages = mem_size.div_ceil(4096) as usize;
-        CodeCache { blocks: HashMap::new(), by_page: HashMap::new(), code_bits: vec![0; pages.div_ceil(64)], fast: vec![(u64::MAX, None); FAST_SLOTS] }
+        CodeCache {
+            blocks: HashMap::new(),
+            by_page: HashMap::new(),
+            code_bits: vec![0; pages.div_ceil(64)],
+            fast: vec![(u64::MAX, None); FAST_SLOTS],
+            jump: Box::new([JUMP_EMPTY; JUMP_SLOTS]),
+            gen: 0,
+            retired: Vec::new(),
+            transient: None,
+        }
+    }
+
+    /// Invalidates the jump cache (the fetch context changed: mode, CS, CPL).
+    #[inline]
+    pub fn bump(&mut self) {
+        self.gen += 1;
+    }
+
+    /// Frees retired blocks. Only call when no block is executing.
+    #[inline]
+    pub(crate) fn reap(&mut self) {
+        if !self.retired.is_empty() {
+            self.retired.clear();
+        }
     }
 
     /// Whether physical page `page` (page-aligned) holds decoded code.
@@ -110,14 +170,13 @@ impl CodeCache {
     }
 
     #[inline(always)]
-    pub fn get(&mut self, key: u64) -> Option<Rc<Block>> {
-        let s = &self.fast[slot(key)];
-        if s.0 == key {
-            return s.1.clone();
+    fn get(&mut self, key: u64) -> Option<&Rc<Block>> {
+        let s = slot(key);
+        if self.fast[s].0 != key {
+            let b = self.blocks.get(&key)?.clone();
+            self.fast[s] = (key, Some(b));
         }
-        let b = self.blocks.get(&key)?.clone();
-        self.fast[slot(key)] = (key, Some(b.clone()));
-        Some(b)
+        self.fast[s].1.as_ref()
     }
 
     /// Caches a block; returns true if its page just became a code page.
@@ -141,8 +200,11 @@ impl CodeCache {
             *w &= !(1 << (n % 64));
         }
         let Some(keys) = self.by_page.remove(&page) else { return false };
+        self.gen += 1;
         for k in keys {
-            self.blocks.remove(&k);
+            if let Some(b) = self.blocks.remove(&k) {
+                self.retired.push(b);
+            }
             let s = &mut self.fast[slot(k)];
             if s.0 == k {
                 *s = (u64::MAX, None);
@@ -153,7 +215,8 @@ impl CodeCache {
 
     /// Drops everything.
     pub fn clear(&mut self) {
-        self.blocks.clear();
+        self.gen += 1;
+        self.retired.extend(self.blocks.drain().map(|(_, b)| b));
         self.by_page.clear();
         self.code_bits.fill(0);
         self.fast.fill((u64::MAX, None));
@@ -307,9 +370,31 @@ pub fn convert(ins: &Instruction, bits: u32, bytes: &[u8]) -> Op {
 }
 
 impl Cpu {
+    /// The generation jump-cache entries must carry to be valid.
+    #[inline(always)]
+    fn fetch_gen(&self) -> u64 {
+        self.code.gen.wrapping_add(self.tlb.gen)
+    }
+
     /// The decoded block at CS:RIP, from the cache or freshly decoded.
-    #[inline]
-    pub(crate) fn fetch_block(&mut self, bus: &mut dyn Bus) -> Result<Rc<Block>, Exception> {
+    ///
+    /// The pointer stays valid until the next call of `fetch_block` (or the end of
+    /// [`Cpu::run`]): blocks dropped in between are parked in the retired list.
+    #[inline(always)]
+    pub(crate) fn fetch_block(&mut self, bus: &mut dyn Bus) -> Result<*const Block, Exception> {
+        let rip = self.rip;
+        let j = &self.code.jump[jslot(rip)];
+        if j.rip == rip && j.gen == self.fetch_gen() {
+            return Ok(j.block);
+        }
+        self.fetch_block_slow(bus)
+    }
+
+    #[inline(never)]
+    fn fetch_block_slow(&mut self, bus: &mut dyn Bus) -> Result<*const Block, Exception> {
+        // No block is executing: retired blocks can go.
+        self.code.reap();
+        self.code.transient = None;
         let lin = if self.long64 {
             let l = self.rip;
             if ((l as i64) << 16 >> 16) as u64 != l {
@@ -331,14 +416,27 @@ impl Cpu {
             self.translate(bus, lin, Access::fetch(user))?
         };
         let key = pa | (self.bits as u64) << 56;
-        if let Some(b) = self.code.get(key) {
-            return Ok(b);
-        }
-        self.decode_block(bus, lin, pa, key)
+        let block = match self.code.get(key) {
+            Some(b) => Rc::as_ptr(b),
+            None => match self.decode_block(bus, lin, pa, key)? {
+                Some(b) => b,
+                None => {
+                    // Uncached: executed once, never entered in the jump cache.
+                    return Ok(self.code.transient.as_ref().map_or(std::ptr::null(), Rc::as_ptr));
+                }
+            },
+        };
+        // Fill the jump cache under the generation current *now* (the walk above may have
+        // filled the TLB, which bumps it).
+        let gen = self.fetch_gen();
+        self.code.jump[jslot(self.rip)] = JumpEntry { rip: self.rip, gen, block };
+        Ok(block)
     }
 
     #[inline(never)]
-    fn decode_block(&mut self, bus: &mut dyn Bus, lin: u64, pa: u64, key: u64) -> Result<Rc<Block>, Exception> {
+    /// Decodes the block at `pa`: `Some` if cached, `None` if it was left in
+    /// `code.transient` (MMIO code, an instruction straddling pages).
+    fn decode_block(&mut self, bus: &mut dyn Bus, lin: u64, pa: u64, key: u64) -> Result<Option<*const Block>, Exception> {
         let bits = self.bits as u32;
         if self.mem.region(pa) == Region::Mmio {
             // Code in device memory: decode one instruction at a time, never cached.
@@ -347,7 +445,8 @@ impl Cpu {
             for (i, b) in buf[..avail].iter_mut().enumerate() {
                 *b = self.phys_read(bus, pa + i as u64, 1) as u8;
             }
-            return self.decode_straddling(bus, lin, &mut buf, avail);
+            self.code.transient = Some(self.decode_straddling(bus, lin, &mut buf, avail)?);
+            return Ok(None);
         }
         let page = pa & !0xfff;
         let end = page + 4096;
@@ -377,14 +476,16 @@ impl Cpu {
             let mut buf = [0u8; 15];
             let avail = (end - pa) as usize;
             buf[..avail].copy_from_slice(&self.mem.as_slice()[pa as usize..end as usize]);
-            return self.decode_straddling(bus, lin, &mut buf, avail);
+            self.code.transient = Some(self.decode_straddling(bus, lin, &mut buf, avail)?);
+            return Ok(None);
         }
         self.stats.blocks_decoded += 1;
         let block = Rc::new(Block { ops: ops.into_boxed_slice() });
-        if self.code.insert(key, page, block.clone()) {
+        let ptr = Rc::as_ptr(&block);
+        if self.code.insert(key, page, block) {
             self.tlb.protect_code_page(page);
         }
-        Ok(block)
+        Ok(Some(ptr))
     }
 
     /// Decodes a single instruction whose bytes continue on the next page (or come from

@@ -47,13 +47,24 @@ enum Lazy {
     Dec,
 }
 
+/// The lazy operation and its width, packed so that a producer records both with one store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C, align(2))]
+struct State {
+    lazy: Lazy,
+    /// Operand size in bits of the lazy operation.
+    width: u8,
+}
+
 /// RFLAGS. Operands and results are stored already truncated to `size` bytes.
+///
+/// Which of `a`, `b` and `res` are meaningful depends on the lazy operation: all three for
+/// add and sub, `a` and `res` for inc and dec (`b` is implicitly 1), `res` alone for the
+/// logical operations. Readers only look at the fields their operation defines.
 #[derive(Clone, Copy, Debug)]
 pub struct Flags {
     bits: u64,
-    lazy: Lazy,
-    /// Operand size in bits of the lazy operation.
-    width: u32,
+    st: State,
     a: u64,
     b: u64,
     res: u64,
@@ -61,7 +72,7 @@ pub struct Flags {
 
 impl Default for Flags {
     fn default() -> Self {
-        Self { bits: FIXED1, lazy: Lazy::None, width: 8, a: 0, b: 0, res: 0 }
+        Self { bits: FIXED1, st: State { lazy: Lazy::None, width: 8 }, a: 0, b: 0, res: 0 }
     }
 }
 
@@ -116,7 +127,8 @@ impl Flags {
     #[inline(always)]
     pub fn logic<const S: usize>(&mut self, r: u64) -> u64 {
         let r = r & mask::<S>();
-        self.set_lazy::<S>(Lazy::Logic, 0, 0, r);
+        self.st = State { lazy: Lazy::Logic, width: S as u8 * 8 };
+        self.res = r;
         r
     }
 
@@ -125,7 +137,7 @@ impl Flags {
     pub fn inc<const S: usize>(&mut self, a: u64) -> u64 {
         self.keep_cf();
         let r = a.wrapping_add(1) & mask::<S>();
-        self.set_lazy::<S>(Lazy::Inc, a, 1, r);
+        self.set_lazy_unary::<S>(Lazy::Inc, a, r);
         r
     }
 
@@ -134,7 +146,7 @@ impl Flags {
     pub fn dec<const S: usize>(&mut self, a: u64) -> u64 {
         self.keep_cf();
         let r = a.wrapping_sub(1) & mask::<S>();
-        self.set_lazy::<S>(Lazy::Dec, a, 1, r);
+        self.set_lazy_unary::<S>(Lazy::Dec, a, r);
         r
     }
 
@@ -170,18 +182,30 @@ impl Flags {
 
     #[inline(always)]
     fn set_lazy<const S: usize>(&mut self, op: Lazy, a: u64, b: u64, r: u64) {
-        self.lazy = op;
-        self.width = S as u32 * 8;
+        self.st = State { lazy: op, width: S as u8 * 8 };
         self.a = a & mask::<S>();
         self.b = b & mask::<S>();
+        self.res = r;
+    }
+
+    /// Inc and dec: `b` is implicitly 1 and not stored.
+    #[inline(always)]
+    fn set_lazy_unary<const S: usize>(&mut self, op: Lazy, a: u64, r: u64) {
+        self.st = State { lazy: op, width: S as u8 * 8 };
+        self.a = a & mask::<S>();
         self.res = r;
     }
 
     /// Moves the current CF into `bits` (for inc/dec, which leave it alone).
     #[inline(always)]
     fn keep_cf(&mut self) {
-        let cf = self.cf();
-        self.bits = (self.bits & !CF) | cf as u64;
+        // None, Inc and Dec already hold CF in `bits`.
+        match self.st.lazy {
+            Lazy::Add => self.bits = (self.bits & !CF) | (self.res < self.a) as u64,
+            Lazy::Sub => self.bits = (self.bits & !CF) | (self.a < self.b) as u64,
+            Lazy::Logic => self.bits &= !CF,
+            Lazy::None | Lazy::Inc | Lazy::Dec => {}
+        }
     }
 
     // ----- eager writers --------------------------------------------------------------
@@ -196,7 +220,7 @@ impl Flags {
             | (zf as u64) << 6
             | (sf as u64) << 7
             | (of as u64) << 11;
-        self.lazy = Lazy::None;
+        self.st.lazy = Lazy::None;
     }
 
     /// Sets ZF, SF and PF from an `S`-byte result and CF/OF/AF as given.
@@ -227,7 +251,7 @@ impl Flags {
     }
 
     fn materialize(&mut self) {
-        if self.lazy != Lazy::None {
+        if self.st.lazy != Lazy::None {
             let (cf, pf, af, zf, sf, of) = (self.cf(), self.pf(), self.af(), self.zf(), self.sf(), self.of());
             self.set_arith(cf, pf, af, zf, sf, of);
         }
@@ -238,7 +262,7 @@ impl Flags {
     /// The whole RFLAGS value.
     pub fn get(&self) -> u64 {
         let mut f = self.bits;
-        if self.lazy != Lazy::None {
+        if self.st.lazy != Lazy::None {
             f &= !ARITH;
             f |= self.cf() as u64
                 | (self.pf() as u64) << 2
@@ -253,17 +277,17 @@ impl Flags {
     /// Loads RFLAGS wholesale (reserved bits forced to their fixed values).
     pub fn set(&mut self, v: u64) {
         self.bits = (v & SUPPORTED) | FIXED1;
-        self.lazy = Lazy::None;
+        self.st.lazy = Lazy::None;
     }
 
     #[inline(always)]
     fn sign_bit(&self) -> u64 {
-        1u64 << (self.width - 1)
+        1u64 << (self.st.width - 1)
     }
 
     #[inline]
     pub fn cf(&self) -> bool {
-        match self.lazy {
+        match self.st.lazy {
             Lazy::None | Lazy::Inc | Lazy::Dec => self.bits & CF != 0,
             Lazy::Add => self.res < self.a,
             Lazy::Sub => self.a < self.b,
@@ -273,7 +297,7 @@ impl Flags {
 
     #[inline]
     pub fn zf(&self) -> bool {
-        match self.lazy {
+        match self.st.lazy {
             Lazy::None => self.bits & ZF != 0,
             _ => self.res == 0,
         }
@@ -281,7 +305,7 @@ impl Flags {
 
     #[inline]
     pub fn sf(&self) -> bool {
-        match self.lazy {
+        match self.st.lazy {
             Lazy::None => self.bits & SF != 0,
             _ => self.res & self.sign_bit() != 0,
         }
@@ -290,7 +314,7 @@ impl Flags {
     #[inline]
     pub fn of(&self) -> bool {
         let s = self.sign_bit();
-        match self.lazy {
+        match self.st.lazy {
             Lazy::None => self.bits & OF != 0,
             Lazy::Add => (self.a ^ self.res) & (self.b ^ self.res) & s != 0,
             Lazy::Sub => (self.a ^ self.b) & (self.a ^ self.res) & s != 0,
@@ -302,7 +326,7 @@ impl Flags {
 
     #[inline]
     pub fn pf(&self) -> bool {
-        match self.lazy {
+        match self.st.lazy {
             Lazy::None => self.bits & PF != 0,
             _ => parity(self.res),
         }
@@ -310,10 +334,11 @@ impl Flags {
 
     #[inline]
     pub fn af(&self) -> bool {
-        match self.lazy {
+        match self.st.lazy {
             Lazy::None => self.bits & AF != 0,
             Lazy::Logic => false,
-            _ => (self.a ^ self.b ^ self.res) & 0x10 != 0,
+            Lazy::Inc | Lazy::Dec => (self.a ^ 1 ^ self.res) & 0x10 != 0,
+            Lazy::Add | Lazy::Sub => (self.a ^ self.b ^ self.res) & 0x10 != 0,
         }
     }
 
@@ -341,7 +366,19 @@ impl Flags {
     /// Evaluates condition code `cc` (the low nibble of the Jcc/SETcc/CMOVcc opcode).
     #[inline]
     pub fn cond(&self, cc: u8) -> bool {
-        let r = match cc >> 1 {
+        let class = cc >> 1;
+        if matches!(class, 3 | 6 | 7) && self.st.lazy == Lazy::Sub {
+            // After cmp/sub these are plain comparisons of the operands.
+            let sh = 64 - self.st.width as u32;
+            let (sa, sb) = ((self.a << sh) as i64, (self.b << sh) as i64);
+            let r = match class {
+                3 => self.a <= self.b,
+                6 => sa < sb,
+                _ => sa <= sb,
+            };
+            return r ^ (cc & 1 != 0);
+        }
+        let r = match class {
             0 => self.of(),
             1 => self.cf(),
             2 => self.zf(),

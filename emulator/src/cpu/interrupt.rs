@@ -53,7 +53,7 @@ impl Cpu {
         if entry + 3 > self.idtr.limit as u64 {
             return Err(Exception::gp(0));
         }
-        let ivt = self.read_sys::<4>(bus, self.idtr.base + entry)?;
+        let ivt = self.read_sys::<4>(bus, self.idtr.base.wrapping_add(entry))?;
         let ss = self.seg[SS as usize].base;
         let sp = self.gpr[reg::RSP as usize];
         let flags = self.flags.get();
@@ -125,7 +125,7 @@ impl Cpu {
             if off + 7 > self.tr.limit as u64 {
                 return Err(Exception::ts(self.tr.selector as u32 & !3));
             }
-            rsp = self.read_sys::<8>(bus, self.tr.base + off)?;
+            rsp = self.read_sys::<8>(bus, self.tr.base.wrapping_add(off))?;
         }
         if ((target as i64) << 16 >> 16) as u64 != target {
             return Err(Exception::gp(0));
@@ -185,8 +185,8 @@ impl Cpu {
             if ss_off + 1 > self.tr.limit as u64 {
                 return Err(tss_err);
             }
-            esp = if tss32 { self.read_sys::<4>(bus, self.tr.base + esp_off)? } else { self.read_sys::<2>(bus, self.tr.base + esp_off)? };
-            let ss_sel = self.read_sys::<2>(bus, self.tr.base + ss_off)? as u16;
+            esp = if tss32 { self.read_sys::<4>(bus, self.tr.base.wrapping_add(esp_off))? } else { self.read_sys::<2>(bus, self.tr.base.wrapping_add(esp_off))? };
+            let ss_sel = self.read_sys::<2>(bus, self.tr.base.wrapping_add(ss_off))? as u16;
             if ss_sel & !3 == 0 {
                 return Err(Exception::ts(0));
             }

@@ -173,7 +173,8 @@ pub struct Cpu {
     /// In 64-bit mode (EFER.LMA and CS.L).
     pub(crate) long64: bool,
     /// Segment bases as used for address calculation (0 for ES/CS/SS/DS in 64-bit mode).
-    pub(crate) seg_base: [u64; 6],
+    /// Two spare zero slots let `seg & 7` index it without a bounds check.
+    pub(crate) seg_base: [u64; 8],
     /// IP wrap mask for sequential execution (0xffff in 16-bit code).
     pub(crate) ip_mask: u64,
 
@@ -224,7 +225,7 @@ impl Cpu {
             cpl: 0,
             bits: 16,
             long64: false,
-            seg_base: [0; 6],
+            seg_base: [0; 8],
             ip_mask: 0xffff,
             shadow: false,
             end_block: false,
@@ -331,6 +332,8 @@ impl Cpu {
 
     /// Recomputes effective segment bases after a segment register changed.
     pub(crate) fn update_segment_cache(&mut self) {
+        // CS, CPL or the mode may have changed: blocks found by RIP alone are suspect.
+        self.code.bump();
         for i in 0..6 {
             self.seg_base[i] = if self.long64 && i < FS as usize { 0 } else { self.seg[i].base };
         }

@@ -2,6 +2,7 @@
 
 use super::exception::{vector, Exception};
 use super::interrupt::EventKind;
+use super::decode::Op;
 use super::{reg, Cpu};
 use crate::bus::Bus;
 
@@ -47,20 +48,35 @@ impl Cpu {
         }
         self.intr = bus.interrupt_pending();
         self.sync_a20(bus);
+        // The caller may have changed CS, the mode or memory between runs.
+        self.code.bump();
+        let exit = self.run_blocks(bus, budget);
+        self.code.reap();
+        exit
+    }
+
+    #[inline(always)]
+    fn run_blocks(&mut self, bus: &mut dyn Bus, budget: u64) -> Exit {
         let mut left = budget;
         while left > 0 {
-            if self.intr && !self.shadow && self.flags.iff() {
-                self.halted = false;
-                self.take_interrupt(bus);
-                if self.shutdown.is_some() {
-                    return Exit::TripleFault;
+            // One test for the rare cases: a pending interrupt, HLT, an interrupt shadow.
+            let single = if self.intr | self.halted | self.shadow {
+                if self.intr && !self.shadow && self.flags.iff() {
+                    self.halted = false;
+                    self.take_interrupt(bus);
+                    if self.shutdown.is_some() {
+                        return Exit::TripleFault;
+                    }
+                    left -= 1;
+                    continue;
                 }
-                left -= 1;
-                continue;
-            }
-            if self.halted {
-                return if self.flags.iff() { Exit::Halted } else { Exit::HaltedForever };
-            }
+                if self.halted {
+                    return if self.flags.iff() { Exit::Halted } else { Exit::HaltedForever };
+                }
+                self.shadow
+            } else {
+                false
+            };
             let block = match self.fetch_block(bus) {
                 Ok(b) => b,
                 Err(e) => {
@@ -72,40 +88,60 @@ impl Cpu {
                     continue;
                 }
             };
-            let mut n = block.ops.len().min(left.min(usize::MAX as u64) as usize);
-            if self.shadow {
+            // SAFETY: `fetch_block` returns a block owned by the code cache (or its transient
+            // slot). Blocks the cache drops are parked in its retired list, which is only
+            // emptied by `fetch_block`'s slow path and at the end of `run`, never while this
+            // reference is alive, so the block outlives the loop below even if one of its
+            // ops invalidates it. Blocks are never mutated after creation.
+            let ops: &[Op] = unsafe { &(*block).ops };
+            let n = if single {
                 // One instruction runs in the interrupt shadow, then interrupts are checked.
-                n = 1;
                 self.shadow = false;
-            }
-            let start = self.icount;
-            for op in &block.ops[..n] {
-                self.gpr[reg::NEXT_RIP as usize] = self.rip.wrapping_add(op.len as u64) & self.ip_mask;
+                1
+            } else {
+                ops.len().min(left.min(usize::MAX as u64) as usize)
+            };
+            let ops = &ops[..n];
+            let mut rip = self.rip;
+            let mut done = n;
+            let mut it = ops.iter();
+            while let Some(op) = it.next() {
+                self.gpr[reg::NEXT_RIP as usize] = rip.wrapping_add(op.len as u64) & self.ip_mask;
                 match (op.exec)(self, bus, op) {
                     Ok(()) => {
-                        self.rip = self.gpr[reg::NEXT_RIP as usize];
+                        rip = self.gpr[reg::NEXT_RIP as usize];
+                        self.rip = rip;
                         self.icount += 1;
                         if self.end_block {
+                            // Rare: I/O, SMC, HLT, a bus stop request. `stop` and
+                            // `shutdown` are only ever raised together with `end_block`
+                            // or by exception delivery, so they are checked only here.
                             self.end_block = false;
+                            if self.stop {
+                                self.stop = false;
+                                return Exit::Stopped;
+                            }
+                            done = n - it.len();
                             break;
                         }
                     }
                     Err(e) => {
                         self.end_block = false;
                         self.exception(bus, e);
-                        left = left.saturating_sub(1);
+                        // The faulting instruction consumes budget too.
+                        done = n - it.len();
+                        if self.shutdown.is_some() {
+                            return Exit::TripleFault;
+                        }
+                        if self.stop {
+                            self.stop = false;
+                            return Exit::Stopped;
+                        }
                         break;
                     }
                 }
             }
-            left = left.saturating_sub(self.icount - start);
-            if self.shutdown.is_some() {
-                return Exit::TripleFault;
-            }
-            if self.stop {
-                self.stop = false;
-                return Exit::Stopped;
-            }
+            left = left.saturating_sub(done as u64);
         }
         Exit::Budget
     }

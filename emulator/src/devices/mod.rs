@@ -31,4 +31,103 @@ pub trait Timed {
     fn next_event(&self) -> Option<Nanos>;
 }
 
+
+/// Number of bytes a port access of `size` touches: 1, 2 or 4 as given; any other value
+/// (a bug in the caller) is clamped into 1..=4 rather than trusted.
+#[inline]
+pub fn access_bytes(size: u8) -> u32 {
+    match size {
+        0 | 1 => 1,
+        2 | 3 => 2,
+        _ => 4,
+    }
+}
+
+/// A multi-byte `in` from an 8-bit ISA device: the bus splits it into byte reads at
+/// consecutive ports, least significant byte first (a 16-bit `in` from port p reads p then
+/// p + 1). Every 8-bit device here answers wide accesses this way.
+pub fn read_split(port: u16, size: u8, mut read8: impl FnMut(u16) -> u8) -> u32 {
+    let mut value = 0u32;
+    for i in 0..access_bytes(size) {
+        value |= (read8(port.wrapping_add(i as u16)) as u32) << (8 * i);
+    }
+    value
+}
+
+/// Implements [`PortDevice`] for an 8-bit ISA device that has inherent
+/// `read8(&mut self, port) -> u8` and `write8(&mut self, port, value)`: wide accesses are
+/// split into byte accesses at consecutive ports ([`read_split`], [`write_split`]).
+macro_rules! byte_port_device {
+    ($t:ty) => {
+        impl $crate::devices::PortDevice for $t {
+            fn read(&mut self, port: u16, size: u8) -> u32 {
+                $crate::devices::read_split(port, size, |p| self.read8(p))
+            }
+            fn write(&mut self, port: u16, size: u8, value: u32) {
+                $crate::devices::write_split(port, size, value, |p, v| self.write8(p, v))
+            }
+        }
+    };
+}
+
+// After the macro, so the device modules can use it.
+pub mod cmos;
 pub mod ide;
+pub mod kbc;
+pub mod pic;
+pub mod pit;
+pub mod power;
+pub mod uart;
+pub mod vga;
+
+/// A multi-byte `out` to an 8-bit ISA device, split like [`read_split`].
+pub fn write_split(port: u16, size: u8, value: u32, mut write8: impl FnMut(u16, u8)) {
+    for i in 0..access_bytes(size) {
+        write8(port.wrapping_add(i as u16), (value >> (8 * i)) as u8);
+    }
+}
+
+/// Test support shared by the device modules.
+#[cfg(test)]
+pub(crate) mod testutil {
+    use super::PortDevice;
+
+    /// A fixed-seed xorshift generator: the same sequence on every run and host.
+    pub struct Rng(pub u64);
+    impl Rng {
+        pub fn next(&mut self) -> u64 {
+            let mut x = self.0;
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            self.0 = x;
+            x
+        }
+    }
+
+    /// Hammers `dev` with `n` pseudo-random reads and writes of every size (including the
+    /// invalid sizes 0, 3 and 8) at `ports` and at random ports; the caller's test passes if
+    /// nothing panics. `between` runs after every access (to advance time, ack interrupts).
+    pub fn hammer<D: PortDevice>(
+        dev: &mut D,
+        ports: &[u16],
+        seed: u64,
+        n: usize,
+        mut between: impl FnMut(&mut D, &mut Rng),
+    ) {
+        let mut rng = Rng(seed | 1);
+        const SIZES: [u8; 6] = [1, 2, 4, 0, 3, 8];
+        for _ in 0..n {
+            let r = rng.next();
+            let port = if r.is_multiple_of(8) { (r >> 8) as u16 } else { ports[(r >> 3) as usize % ports.len()] };
+            let size = SIZES[((r >> 24) % 16) as usize % SIZES.len()];
+            let size = if (r >> 30).is_multiple_of(4) { size } else { 1 };
+            if (r >> 32) & 1 == 0 {
+                let _ = dev.read(port, size);
+            } else {
+                dev.write(port, size, (r >> 33) as u32);
+            }
+            between(dev, &mut rng);
+        }
+    }
+}

@@ -64,6 +64,12 @@ pub struct Tlb {
     pub fills: u64,
     /// Full and partial flushes since creation (for statistics).
     pub flushes: u64,
+    /// Bumped by every flush; the decode cache's jump cache (which remembers code
+    /// translations) is only trusted while it stays put. A fill does not bump it: a
+    /// translation cached until the next invalidation is what a TLB may architecturally
+    /// keep, so a jump-cache hit after an unflushed page-table edit is a legitimate stale
+    /// hit, as on hardware.
+    pub gen: u64,
 }
 
 impl Default for Tlb {
@@ -79,7 +85,7 @@ pub fn index(lin: u64) -> usize {
 
 impl Tlb {
     pub fn new() -> Self {
-        Self { entries: Box::new([TlbEntry::EMPTY; TLB_ENTRIES]), fills: 0, flushes: 0 }
+        Self { entries: Box::new([TlbEntry::EMPTY; TLB_ENTRIES]), fills: 0, flushes: 0, gen: 0 }
     }
 
     #[inline(always)]
@@ -125,12 +131,14 @@ impl Tlb {
     /// Drops every entry.
     pub fn flush_all(&mut self) {
         self.flushes += 1;
+        self.gen += 1;
         self.entries.fill(TlbEntry::EMPTY);
     }
 
     /// Drops every non-global entry (a CR3 load with CR4.PGE set).
     pub fn flush_non_global(&mut self) {
         self.flushes += 1;
+        self.gen += 1;
         for e in self.entries.iter_mut() {
             if !e.perm.global {
                 *e = TlbEntry::EMPTY;
@@ -141,6 +149,7 @@ impl Tlb {
     /// `invlpg`: drops the translation of `lin`, including every cached piece of a large page.
     pub fn flush_page(&mut self, lin: u64) {
         self.flushes += 1;
+        self.gen += 1;
         for e in self.entries.iter_mut() {
             if e.tag != INVALID && (e.tag & !e.page_mask) == (lin & !e.page_mask & !0xfff) {
                 *e = TlbEntry::EMPTY;

@@ -141,6 +141,12 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<i32> {
             status::HALTED
         }
     };
+    // Gaps in the emulator must be visible: every unimplemented instruction the guest hit
+    // (each raised #UD in the guest) is listed.
+    if !machine.cpu.stats.unimplemented.is_empty() {
+        let list: Vec<String> = machine.cpu.stats.unimplemented.iter().map(|(code, n)| format!("{code} ×{n}")).collect();
+        eprintln!("pintos: unimplemented instructions hit (each raised #UD): {}", list.join(", "));
+    }
     if !opts.get.is_empty() {
         let disk = machine.bus.ide.disk_mut(1, 0).context("scratch disk vanished")?;
         let mut bytes = Vec::with_capacity((disk.sectors() * 512) as usize);

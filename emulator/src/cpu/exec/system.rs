@@ -77,12 +77,12 @@ pub(crate) fn check_io(cpu: &mut Cpu, bus: &mut dyn Bus, port: u16, size: u8) ->
     if !tss_ok {
         return Err(Exception::gp(0));
     }
-    let base = cpu.read_sys::<2>(bus, cpu.tr.base + 0x66)? as u64;
+    let base = cpu.read_sys::<2>(bus, cpu.tr.base.wrapping_add(0x66))? as u64;
     let byte = base + (port as u64 >> 3);
     if byte + 1 > cpu.tr.limit as u64 {
         return Err(Exception::gp(0));
     }
-    let bits = cpu.read_sys::<2>(bus, cpu.tr.base + byte)?;
+    let bits = cpu.read_sys::<2>(bus, cpu.tr.base.wrapping_add(byte))?;
     let m = ((1u64 << size) - 1) << (port & 7);
     if bits & m != 0 {
         return Err(Exception::gp(0));
