@@ -218,6 +218,11 @@ impl Bus for PcBus {
         }
         self.update_irqs();
         self.check_requests();
+        // Reprogramming a timer moves its next event; the slice the CPU is running was
+        // sized for the old one, so hand control back to reschedule (timer writes are rare).
+        if matches!(port, 0x40..=0x43 | 0x61 | 0x70 | 0x71) {
+            self.stop = true;
+        }
     }
 
     fn mmio_read(&mut self, _now: u64, addr: u64, size: u8) -> u64 {
@@ -563,6 +568,54 @@ mod tests {
         let (o, _) = run(&mut m);
         assert_eq!(o, Outcome::Timeout);
         assert!(m.virtual_ns() >= 50_000_000);
+    }
+
+    #[test]
+    fn reprogrammed_timer_ticks_on_time_while_the_guest_spins() {
+        // IRQ0 handler at 0000:7d00 counts ticks at 0000:0500. The guest programs the PIT
+        // for ~10 kHz (count 119) and busy-waits ~2 ms without halting: the new period must
+        // take effect at once, not after the slice sized for the BIOS's 18.2 Hz.
+        let mut disk = boot_sector(|a| {
+            let mut spin = a.create_label();
+            a.cli()?;
+            a.xor(ax, ax)?;
+            a.mov(ds, ax)?;
+            a.mov(word_ptr(0x500), 0u32)?;
+            a.mov(word_ptr(8 * 4), 0x7d00u32)?;
+            a.mov(word_ptr(8 * 4 + 2), 0u32)?;
+            a.mov(al, 0xfeu32)?;
+            a.out(0x21, al)?;
+            a.mov(al, 0x34u32)?;
+            a.out(0x43, al)?;
+            a.mov(al, 119u32)?;
+            a.out(0x40, al)?;
+            a.xor(al, al)?;
+            a.out(0x40, al)?;
+            a.sti()?;
+            a.mov(ecx, 1_000_000u32)?;
+            a.set_label(&mut spin)?;
+            a.dec(ecx)?;
+            a.jnz(spin)?;
+            a.cli()?;
+            a.mov(dx, 0x604u32)?;
+            a.mov(ax, 0x2000u32)?;
+            a.out(dx, ax)?;
+            a.hlt()?;
+            Ok(())
+        });
+        let mut h = CodeAssembler::new(16).unwrap();
+        h.inc(word_ptr(0x500)).unwrap();
+        h.mov(al, 0x20u32).unwrap();
+        h.out(0x20, al).unwrap();
+        h.iret().unwrap();
+        let handler = h.assemble(0x7d00).unwrap();
+        disk[0x100..0x100 + handler.len()].copy_from_slice(&handler);
+        let mut m = machine(disk);
+        assert_eq!(run(&mut m).0, Outcome::PowerOff);
+        let ticks = m.cpu.mem.read_u32(0x500).unwrap() & 0xffff;
+        // 2 M instructions = 2 ms at the default rate; the period is 119 / 1.193182 MHz.
+        let expected = 2_000_000.0 / (119.0 / 1.193_182e-3);
+        assert!((ticks as f64 - expected).abs() <= 2.0, "{ticks} ticks, expected about {expected:.0}");
     }
 
     #[test]
