@@ -1,8 +1,18 @@
-//! Boots the bare-metal guest (guests/bare_metal.S) from real mode through protected mode
-//! into long mode, and prints what it reported, the instruction count and anything the
-//! emulator could not execute. Exits non-zero if the guest did not finish.
+//! The demo the README's main job runs, in two parts:
+//! 1. the CPU alone: the bare-metal guest (guests/bare_metal.S) goes from real mode through
+//!    protected mode into long mode, takes an exception and returns; its reports, the
+//!    instruction count and anything the emulator could not execute are printed;
+//! 2. the whole PC through the `pintos` launcher: the PC test image (guests/pc_boot.S)
+//!    boots through the BIOS, takes timer interrupts, does IDE I/O on both channels, prints
+//!    on the serial console and powers off — the same path `pintos` takes for a Pintos
+//!    kernel.
+//!
+//! Exits non-zero if either part fails.
 
 use std::process::ExitCode;
+
+use clap::Parser;
+use emulator::pintos::{self, Options};
 
 use emulator::bare_metal::{self, Report};
 use emulator::cpu::Exit;
@@ -52,11 +62,38 @@ fn main() -> ExitCode {
     if let Some(why) = &out.cpu.shutdown {
         println!("{why}");
     }
-    if done && out.exit == Exit::HaltedForever {
-        println!("OK");
-        ExitCode::SUCCESS
-    } else {
+    if !(done && out.exit == Exit::HaltedForever) {
         println!("FAILED: the guest did not reach its last stage\n{}", out.cpu.dump());
-        ExitCode::FAILURE
+        return ExitCode::FAILURE;
     }
+    println!("OK\n");
+    match boot_pc_image() {
+        Ok(0) => {
+            println!("OK");
+            ExitCode::SUCCESS
+        }
+        Ok(code) => {
+            println!("FAILED: pintos exited with status {code}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            println!("FAILED: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Boots the PC image with `pintos --os-disk IMAGE --fs-disk=1 --scratch-disk=1
+/// --swap-disk=1 -T 10 -- -q`, streaming its console to stdout.
+fn boot_pc_image() -> anyhow::Result<i32> {
+    let dir = std::env::temp_dir().join(format!("pc-boot-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let os = dir.join("os.dsk");
+    std::fs::write(&os, emulator::guests::PC_BOOT_IMAGE)?;
+    let args = ["pintos", "--os-disk", os.to_str().unwrap_or("os.dsk"), "--fs-disk=1", "--scratch-disk=1", "--swap-disk=1", "-T", "10", "--", "-q"];
+    println!("PC image booted with: {}", args.join(" "));
+    let opts = Options::try_parse_from(args)?;
+    let code = pintos::run(&opts, &mut std::io::stdout().lock());
+    let _ = std::fs::remove_dir_all(&dir);
+    code
 }
