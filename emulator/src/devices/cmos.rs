@@ -32,7 +32,9 @@
 //!
 //! Wide accesses are split into byte accesses at consecutive ports.
 
-use super::{Nanos, PortDevice, Timed};
+#[cfg(test)]
+use super::PortDevice;
+use super::{Nanos, Timed};
 
 pub const PORT_INDEX: u16 = 0x70;
 pub const PORT_DATA: u16 = 0x71;

@@ -37,6 +37,7 @@
 //!
 //! Wide accesses are split into byte accesses at consecutive ports.
 
+#[cfg(test)]
 use super::PortDevice;
 use std::collections::VecDeque;
 

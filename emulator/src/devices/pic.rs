@@ -32,6 +32,7 @@
 
 
 
+#[cfg(test)]
 use super::PortDevice;
 pub const MASTER_CMD: u16 = 0x20;
 pub const MASTER_DATA: u16 = 0x21;

@@ -46,7 +46,9 @@
 //! counter reads and port 0x61 see the time of the access. Wide accesses are split into
 //! byte accesses at consecutive ports.
 
-use super::{Nanos, PortDevice, Timed};
+#[cfg(test)]
+use super::PortDevice;
+use super::{Nanos, Timed};
 
 /// The 8254's input clock on a PC.
 pub const PIT_HZ: u64 = 1_193_182;

@@ -35,6 +35,7 @@
 //!
 //! Wide accesses are split into byte accesses at consecutive ports.
 
+#[cfg(test)]
 use super::PortDevice;
 use std::collections::VecDeque;
 

@@ -26,6 +26,7 @@
 
 
 
+#[cfg(test)]
 use super::PortDevice;
 pub const VRAM_BASE: u64 = 0xA0000;
 pub const VRAM_SIZE: usize = 0x20000;
