@@ -85,3 +85,20 @@ fn interrupts_spare_the_red_zone() {
         assert_ne!(ist, 0, "vector {vec:#x} has no IST stack: the CPU would push on the interrupted stack");
     }
 }
+
+/// The `pintos` launcher, run where there is no ./os.dsk and without --os-disk, boots the
+/// built-in image that the build copied to target/pintos/os.dsk.
+#[test]
+fn launcher_finds_the_built_in_image() {
+    use clap::Parser;
+    let exe = std::env::current_exe().unwrap();
+    let found = emulator::pintos::builtin_os_disk(&exe).expect("target/pintos/os.dsk");
+    assert_eq!(std::fs::read(&found).unwrap(), std::fs::read(disk_images::OS_DSK).unwrap());
+    assert!(!std::path::Path::new("os.dsk").exists(), "tests run in disk-images/, which has no os.dsk");
+    let opts = emulator::pintos::Options::try_parse_from(["pintos", "-T", "30", "-m", "20", "--", "-q"]).unwrap();
+    let mut out = Vec::new();
+    let code = emulator::pintos::run(&opts, &mut out).unwrap();
+    let out = String::from_utf8_lossy(&out);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Boot complete.\n") && out.contains("Powering off...\n"), "{out}");
+}
