@@ -102,3 +102,13 @@ fn launcher_finds_the_built_in_image() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("Boot complete.\n") && out.contains("Powering off...\n"), "{out}");
 }
+
+/// The kernel's `malloc` test: page pools split between kernel and user, heap blocks of
+/// every size class intact, multi-page blocks returned to the pool.
+#[test]
+fn heap_and_page_pools_work() {
+    let (_, outcome, console) = boot(&["-q", "run", "malloc"]);
+    assert_eq!(outcome, Outcome::PowerOff, "console:\n{console}");
+    assert!(console.contains("(malloc) end\n"), "{console}");
+    assert!(!console.contains("PANIC"), "{console}");
+}

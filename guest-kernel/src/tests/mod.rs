@@ -9,10 +9,11 @@ mod msg {
     }
 }
 
+mod malloc;
 mod redzone;
 
 /// (name, test).
-const TESTS: &[(&str, fn())] = &[("redzone", redzone::test_redzone)];
+const TESTS: &[(&str, fn())] = &[("malloc", malloc::test_malloc), ("redzone", redzone::test_redzone)];
 
 pub fn run_test(name: &str) {
     match TESTS.iter().find(|(n, _)| *n == name) {
