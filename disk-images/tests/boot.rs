@@ -56,8 +56,34 @@ fn unknown_test_panics_and_powers_off() {
     assert_eq!(outcome, Outcome::PowerOff, "console:\n{console}");
     assert!(console.contains("Executing 'nothing':\n"), "{console}");
     assert!(console.contains("Kernel PANIC at ") && console.contains("no test named \"nothing\""), "{console}");
-    assert!(console.contains("Call stack: 0x"), "{console}");
     assert!(console.contains("Powering off...\n"), "{console}");
+    // The backtrace symbolises on the host: its first frame is in `run_test`.
+    let stack = console.lines().find(|l| l.starts_with("Call stack: 0x")).unwrap_or_else(|| panic!("no backtrace:\n{console}"));
+    let addrs: Vec<&str> = stack.trim_start_matches("Call stack: ").trim_end_matches('.').split(' ').collect();
+    let out = std::process::Command::new("addr2line").args(["-f", "-C", "-e", disk_images::KERNEL_ELF]).args(&addrs).output().expect("addr2line (binutils)");
+    let symbols = String::from_utf8_lossy(&out.stdout);
+    assert!(symbols.contains("run_test"), "{stack}\n{symbols}");
+}
+
+/// An unhandled exception prints the vector, a register dump and a panic.
+#[test]
+fn unhandled_exception_dumps_registers_and_panics() {
+    let (_, outcome, console) = boot(&["-q", "run", "exception"]);
+    assert_eq!(outcome, Outcome::PowerOff, "console:\n{console}");
+    assert!(console.contains("Interrupt 0x03 (#BP Breakpoint Exception) at rip="), "{console}");
+    assert!(console.contains("rax ") && console.contains("r15 ") && console.contains("rflags "), "{console}");
+    assert!(console.contains("Kernel PANIC at ") && console.contains("Unexpected interrupt 0x03"), "{console}");
+    assert!(!console.contains("FAIL"), "{console}");
+}
+
+/// Same image and command line, same run: console and instruction count are identical
+/// (virtual time only; nothing from the host reaches the guest).
+#[test]
+fn boot_is_deterministic() {
+    let (a, _, out_a) = boot(&["-q", "run", "redzone"]);
+    let (b, _, out_b) = boot(&["-q", "run", "redzone"]);
+    assert_eq!(out_a, out_b);
+    assert_eq!(a.cpu.icount, b.cpu.icount);
 }
 
 /// The red-zone argument (guest-kernel/src/arch/intr.rs), checked on the linked kernel:

@@ -1,4 +1,8 @@
 //! Interrupt flag, HLT and control registers.
+//!
+//! CLI, STI and HLT are declared as touching memory (no `nomem`): they must be compiler
+//! barriers, or the compiler could move a critical section's loads and stores past the
+//! CLI/STI that guard it.
 
 use core::arch::asm;
 
@@ -17,12 +21,12 @@ pub fn interrupts_enabled() -> bool {
 
 pub fn enable_interrupts() {
     // SAFETY: handlers and the IDT are installed before the first call (threads::init).
-    unsafe { asm!("sti", options(nomem, nostack)) }
+    unsafe { asm!("sti", options(nostack)) }
 }
 
 pub fn disable_interrupts() {
     // SAFETY: masking interrupts cannot break memory safety.
-    unsafe { asm!("cli", options(nomem, nostack)) }
+    unsafe { asm!("cli", options(nostack)) }
 }
 
 /// Runs `f` with interrupts off, restoring the previous state.
@@ -40,14 +44,14 @@ pub fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
 /// shadow covers HLT, so an interrupt cannot slip in between).
 pub fn wait_for_interrupt() {
     // SAFETY: as for `enable_interrupts`.
-    unsafe { asm!("sti", "hlt", options(nomem, nostack)) }
+    unsafe { asm!("sti", "hlt", options(nostack)) }
 }
 
 /// Stops the CPU for good.
 pub fn halt_forever() -> ! {
     loop {
         // SAFETY: cli; hlt only stops the CPU.
-        unsafe { asm!("cli", "hlt", options(nomem, nostack)) }
+        unsafe { asm!("cli", "hlt", options(nostack)) }
     }
 }
 

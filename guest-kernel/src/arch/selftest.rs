@@ -47,3 +47,10 @@ pub fn red_zone_survives(ticks: u64) -> bool {
     }
     bad == 0
 }
+
+/// Executes `int3`: with no handler for #BP, the kernel dumps the registers and panics.
+pub fn breakpoint() {
+    // SAFETY: int3 only raises the breakpoint exception, handled like any other vector.
+    // Not `nomem`: the handler reads and writes memory, so no access may move across it.
+    unsafe { asm!("int3", options(nostack)) }
+}

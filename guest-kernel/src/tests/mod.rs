@@ -9,11 +9,12 @@ mod msg {
     }
 }
 
+mod exception;
 mod malloc;
 mod redzone;
 
 /// (name, test).
-const TESTS: &[(&str, fn())] = &[("malloc", malloc::test_malloc), ("redzone", redzone::test_redzone)];
+const TESTS: &[(&str, fn())] = &[("exception", exception::test_exception), ("malloc", malloc::test_malloc), ("redzone", redzone::test_redzone)];
 
 pub fn run_test(name: &str) {
     match TESTS.iter().find(|(n, _)| *n == name) {
