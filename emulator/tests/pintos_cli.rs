@@ -93,8 +93,9 @@ fn spinning_kernel_times_out_with_timeout_marker() {
 
 #[test]
 fn missing_os_disk_is_a_one_line_error() {
+    // (Without --os-disk and ./os.dsk, the launcher would boot the built-in image.)
     let dir = workdir("missing");
-    let out = pintos(&dir, &["--", "-q", "run", "x"]);
+    let out = pintos(&dir, &["--os-disk", "nowhere/os.dsk", "--", "-q", "run", "x"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");

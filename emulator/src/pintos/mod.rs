@@ -2,7 +2,8 @@
 //! our machine instead of QEMU.
 //!
 //! It follows the utility's conventions: `./os.dsk` from the working directory (or
-//! `--os-disk`) is the boot disk, and a copy of it gets the kernel command line written into
+//! `--os-disk`) is the boot disk (without either, the Rust kernel's os.dsk that
+//! `cargo build` writes to `target/pintos/os.dsk`, see [`builtin_os_disk`]), and a copy of it gets the kernel command line written into
 //! its boot sector; `./fs.dsk` and `./swap.dsk` are used when they exist; a disk given as a
 //! number N is a fresh temporary disk of N × 0xfc000 bytes; put files travel on a
 //! temporary scratch disk. Disks are attached as QEMU's `index=0..3`: hd0:0 boot,
@@ -56,6 +57,28 @@ fn default_disk(given: &Option<DiskSpec>, file: &str) -> Option<DiskSpec> {
     given.clone().or_else(|| Path::new(file).exists().then(|| DiskSpec::File(PathBuf::from(file))))
 }
 
+/// The boot disk `cargo build` makes (disk-images: our boot sector + the Rust Pintos
+/// kernel), found relative to the executable `exe`: `<target>/pintos/os.dsk`, one level
+/// up from `target/<profile>/pintos` or two levels up from `target/<triple>/<profile>/`
+/// and `target/<profile>/deps/` (test executables).
+pub fn builtin_os_disk(exe: &Path) -> Option<PathBuf> {
+    let dir = exe.parent()?;
+    [dir.join("../pintos/os.dsk"), dir.join("../../pintos/os.dsk")].into_iter().find(|p| p.is_file())
+}
+
+/// The boot disk to use: `--os-disk`, else `./os.dsk` (as the KAIST utility), else the
+/// built-in one (so `pintos -- -q run NAME` works anywhere after `cargo build`).
+fn os_disk_path(opts: &Options) -> PathBuf {
+    let local = PathBuf::from("os.dsk");
+    if let Some(p) = &opts.os_disk {
+        return p.clone();
+    }
+    if local.exists() {
+        return local;
+    }
+    std::env::current_exe().ok().and_then(|exe| builtin_os_disk(&exe)).unwrap_or(local)
+}
+
 /// What `prepare` set up that the run's end needs.
 pub struct Prepared {
     pub config: Config,
@@ -65,7 +88,7 @@ pub struct Prepared {
 
 /// Builds the machine configuration from the options: disks, command line, puts.
 pub fn prepare(opts: &Options) -> Result<Prepared> {
-    let os_path = opts.os_disk.clone().unwrap_or_else(|| PathBuf::from("os.dsk"));
+    let os_path = os_disk_path(opts);
     let mut os = std::fs::read(&os_path).with_context(|| format!("boot disk {} (run from a Pintos build directory or pass --os-disk)", os_path.display()))?;
     if os.len() < 512 {
         bail!("boot disk {} is smaller than one sector", os_path.display());

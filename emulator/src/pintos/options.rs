@@ -90,7 +90,7 @@ pub struct Options {
     /// Guest memory in MB.
     #[arg(short = 'm', long = "memory", value_name = "MB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(2..=65536))]
     pub memory: u64,
-    /// Boot disk image (default: ./os.dsk).
+    /// Boot disk image (default: ./os.dsk, else the built-in target/pintos/os.dsk).
     #[arg(long = "os-disk", value_name = "FILE")]
     pub os_disk: Option<PathBuf>,
     /// File-system disk: an image file or a size N (N × 0xfc000 bytes, temporary). Default: ./fs.dsk if it exists.

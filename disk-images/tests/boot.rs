@@ -1,0 +1,140 @@
+//! Boots the built os.dsk on the emulator and checks what the kernel prints and leaves
+//! behind: the Pintos boot lines, timer ticks, power-off, panics, and the interrupt set-up
+//! that protects the red zone.
+
+use std::time::Duration;
+
+use emulator::devices::ide::Disk;
+use emulator::machine::{Config, Limits, Machine, Outcome, DEFAULT_EPOCH, DEFAULT_RATE};
+use emulator::pintos::scratch::set_command_line;
+
+const KERN_BASE: u64 = 0x80_0400_0000;
+
+/// Boots os.dsk with `args` on its command line in 20 MB (the Pintos tests' default);
+/// returns the machine, how the run ended and the console text.
+fn boot(args: &[&str]) -> (Machine, Outcome, String) {
+    let mut os = std::fs::read(disk_images::OS_DSK).expect("read os.dsk");
+    let argv: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    set_command_line(&mut os, &argv).unwrap();
+    let config = Config { memory: 20 << 20, rate: DEFAULT_RATE, epoch: DEFAULT_EPOCH, disks: [[Some(Disk::from_bytes(os).unwrap()), None], [None, None]] };
+    let mut m = Machine::new(config).unwrap();
+    let mut console = Vec::new();
+    let limits = Limits { virtual_time: Some(Duration::from_secs(30)), host_time: Some(Duration::from_secs(120)), instructions: None };
+    let outcome = m.run(limits, |b| {
+        console.extend_from_slice(b);
+        true
+    });
+    (m, outcome, String::from_utf8_lossy(&console).into_owned())
+}
+
+/// The number in the line "Timer: N ticks".
+fn timer_ticks(console: &str) -> u64 {
+    let line = console.lines().find(|l| l.starts_with("Timer: ")).unwrap_or_else(|| panic!("no Timer line in:\n{console}"));
+    line.trim_start_matches("Timer: ").trim_end_matches(" ticks").parse().unwrap()
+}
+
+/// `-q` alone: the boot lines Pintos' checkers need, the E820 areas, timer interrupts
+/// during calibration, and a clean power-off.
+#[test]
+fn boots_and_powers_off() {
+    let (m, outcome, console) = boot(&["-q"]);
+    assert_eq!(outcome, Outcome::PowerOff, "console:\n{console}");
+    for want in ["Kernel command line: -q\n", "Pintos booting with: \n", "\tbase_mem: 0x0 ~ 0x9fc00 (Usable: 639 kB)\n", "\text_mem: 0x100000 ~ ", "Calibrating timer...  ", "Boot complete.\n", "Powering off...\n"] {
+        assert!(console.contains(want), "missing {want:?} in:\n{console}");
+    }
+    assert_eq!(console.matches("Pintos booting").count(), 1);
+    assert!(!console.contains("PANIC"), "{console}");
+    assert!(timer_ticks(&console) > 0, "the timer never ticked:\n{console}");
+    assert!(m.cpu.stats.unimplemented.is_empty(), "unimplemented instructions: {:?}", m.cpu.stats.unimplemented);
+}
+
+/// An unknown test panics as Pintos does ("no test named ..."), with a backtrace, and
+/// `-q` still powers off with the statistics.
+#[test]
+fn unknown_test_panics_and_powers_off() {
+    let (_, outcome, console) = boot(&["-q", "run", "nothing"]);
+    assert_eq!(outcome, Outcome::PowerOff, "console:\n{console}");
+    assert!(console.contains("Executing 'nothing':\n"), "{console}");
+    assert!(console.contains("Kernel PANIC at ") && console.contains("no test named \"nothing\""), "{console}");
+    assert!(console.contains("Powering off...\n"), "{console}");
+    // The backtrace symbolises on the host: its first frame is in `run_test`.
+    let stack = console.lines().find(|l| l.starts_with("Call stack: 0x")).unwrap_or_else(|| panic!("no backtrace:\n{console}"));
+    let addrs: Vec<&str> = stack.trim_start_matches("Call stack: ").trim_end_matches('.').split(' ').collect();
+    let out = std::process::Command::new("addr2line").args(["-f", "-C", "-e", disk_images::KERNEL_ELF]).args(&addrs).output().expect("addr2line (binutils)");
+    let symbols = String::from_utf8_lossy(&out.stdout);
+    assert!(symbols.contains("run_test"), "{stack}\n{symbols}");
+}
+
+/// An unhandled exception prints the vector, a register dump and a panic.
+#[test]
+fn unhandled_exception_dumps_registers_and_panics() {
+    let (_, outcome, console) = boot(&["-q", "run", "exception"]);
+    assert_eq!(outcome, Outcome::PowerOff, "console:\n{console}");
+    assert!(console.contains("Interrupt 0x03 (#BP Breakpoint Exception) at rip="), "{console}");
+    assert!(console.contains("rax ") && console.contains("r15 ") && console.contains("rflags "), "{console}");
+    assert!(console.contains("Kernel PANIC at ") && console.contains("Unexpected interrupt 0x03"), "{console}");
+    assert!(!console.contains("FAIL"), "{console}");
+}
+
+/// Same image and command line, same run: console and instruction count are identical
+/// (virtual time only; nothing from the host reaches the guest).
+#[test]
+fn boot_is_deterministic() {
+    let (a, _, out_a) = boot(&["-q", "run", "redzone"]);
+    let (b, _, out_b) = boot(&["-q", "run", "redzone"]);
+    assert_eq!(out_a, out_b);
+    assert_eq!(a.cpu.icount, b.cpu.icount);
+}
+
+/// The red-zone argument (guest-kernel/src/arch/intr.rs), checked on the linked kernel:
+/// after boot all 256 IDT gates are present interrupt gates that switch to an IST stack,
+/// so the CPU never pushes onto the interrupted stack; and the kernel's `redzone` test
+/// shows the 128 bytes below a spinning RSP survive timer interrupts (which the stub
+/// moves below the red zone).
+#[test]
+fn interrupts_spare_the_red_zone() {
+    let (m, outcome, console) = boot(&["-q", "run", "redzone"]);
+    assert_eq!(outcome, Outcome::PowerOff, "console:\n{console}");
+    assert!(console.contains("(redzone) 128 bytes below RSP intact across"), "{console}");
+    assert!(console.contains("(redzone) end\n"), "{console}");
+    assert!(!console.contains("PANIC"), "{console}");
+
+    let idtr = m.cpu.idtr;
+    assert_eq!(idtr.limit, 256 * 16 - 1);
+    assert!(idtr.base >= KERN_BASE);
+    let mut idt = vec![0u8; 256 * 16];
+    m.cpu.mem.read(idtr.base - KERN_BASE, &mut idt).unwrap();
+    for (vec, gate) in idt.chunks(16).enumerate() {
+        let ist = gate[4] & 7;
+        let attr = gate[5];
+        assert_eq!(attr & 0x9f, 0x8e, "vector {vec:#x}: not a present 64-bit interrupt gate");
+        assert_ne!(ist, 0, "vector {vec:#x} has no IST stack: the CPU would push on the interrupted stack");
+    }
+}
+
+/// The `pintos` launcher, run where there is no ./os.dsk and without --os-disk, boots the
+/// built-in image that the build copied to target/pintos/os.dsk.
+#[test]
+fn launcher_finds_the_built_in_image() {
+    use clap::Parser;
+    let exe = std::env::current_exe().unwrap();
+    let found = emulator::pintos::builtin_os_disk(&exe).expect("target/pintos/os.dsk");
+    assert_eq!(std::fs::read(&found).unwrap(), std::fs::read(disk_images::OS_DSK).unwrap());
+    assert!(!std::path::Path::new("os.dsk").exists(), "tests run in disk-images/, which has no os.dsk");
+    let opts = emulator::pintos::Options::try_parse_from(["pintos", "-T", "30", "-m", "20", "--", "-q"]).unwrap();
+    let mut out = Vec::new();
+    let code = emulator::pintos::run(&opts, &mut out).unwrap();
+    let out = String::from_utf8_lossy(&out);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Boot complete.\n") && out.contains("Powering off...\n"), "{out}");
+}
+
+/// The kernel's `malloc` test: page pools split between kernel and user, heap blocks of
+/// every size class intact, multi-page blocks returned to the pool.
+#[test]
+fn heap_and_page_pools_work() {
+    let (_, outcome, console) = boot(&["-q", "run", "malloc"]);
+    assert_eq!(outcome, Outcome::PowerOff, "console:\n{console}");
+    assert!(console.contains("(malloc) end\n"), "{console}");
+    assert!(!console.contains("PANIC"), "{console}");
+}

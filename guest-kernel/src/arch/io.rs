@@ -1,0 +1,79 @@
+//! Port I/O and access to physical memory through the KERN_BASE map.
+//!
+//! The kernel runs at CPL 0 with IOPL 0, so every port is reachable. Port writes are
+//! exposed as safe functions: the devices this kernel drives (PIC, PIT, UART, VGA CRTC,
+//! power port) cannot write memory, so no port access breaks memory safety. A driver for
+//! a DMA-capable device would need its own unsafe API.
+
+use core::arch::asm;
+
+use super::{BOOT_MAPPED, KERN_BASE};
+
+#[inline]
+pub fn outb(port: u16, value: u8) {
+    // SAFETY: port I/O at CPL 0; see the module comment for why it is memory-safe.
+    unsafe { asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack, preserves_flags)) }
+}
+
+#[inline]
+pub fn outw(port: u16, value: u16) {
+    // SAFETY: as for `outb`.
+    unsafe { asm!("out dx, ax", in("dx") port, in("ax") value, options(nomem, nostack, preserves_flags)) }
+}
+
+#[inline]
+pub fn inb(port: u16) -> u8 {
+    let value: u8;
+    // SAFETY: as for `outb`; reads change only device state.
+    unsafe { asm!("in al, dx", in("dx") port, out("al") value, options(nomem, nostack, preserves_flags)) }
+    value
+}
+
+/// Kernel virtual address of physical address `pa`.
+pub const fn ptov(pa: u64) -> u64 {
+    pa + KERN_BASE
+}
+
+/// Physical address of kernel virtual address `va`.
+pub const fn vtop(va: u64) -> u64 {
+    va - KERN_BASE
+}
+
+fn check_phys(pa: u64, len: u64) {
+    assert!(pa.checked_add(len).is_some_and(|end| end <= BOOT_MAPPED), "physical access {pa:#x}+{len} outside the mapped memory");
+}
+
+/// Reads `buf.len()` bytes of physical memory at `pa`.
+pub fn read_phys(pa: u64, buf: &mut [u8]) {
+    check_phys(pa, buf.len() as u64);
+    // SAFETY: the range is inside the KERN_BASE map (checked) and is plain RAM or ROM
+    // (firmware data such as the boot sector and the E820 block); bytes have no invalid
+    // values, and the copy does not overlap `buf` (a Rust object in the kernel image).
+    unsafe { core::ptr::copy_nonoverlapping(ptov(pa) as *const u8, buf.as_mut_ptr(), buf.len()) }
+}
+
+/// Writes a 16-bit cell of the VGA text buffer (80 × 25 cells at physical 0xb8000).
+pub fn vga_write_cell(index: usize, value: u16) {
+    assert!(index < 80 * 25);
+    // SAFETY: 0xb8000 + 2 * index is inside the VGA text buffer (checked), which is device
+    // memory no Rust object lives in; volatile so the store is not elided.
+    unsafe { core::ptr::write_volatile((ptov(0xb8000) as *mut u16).add(index), value) }
+}
+
+/// Reads a 16-bit cell of the VGA text buffer.
+pub fn vga_read_cell(index: usize) -> u16 {
+    assert!(index < 80 * 25);
+    // SAFETY: as for `vga_write_cell`.
+    unsafe { core::ptr::read_volatile((ptov(0xb8000) as *const u16).add(index)) }
+}
+
+/// Zeroes `n` pages of physical memory at `pa`. Only the page allocator calls it, on
+/// pages it has just taken from its free pools (memory past the kernel image that no
+/// Rust object lives in).
+pub(crate) fn zero_phys_pages(pa: u64, n: u64) {
+    check_phys(pa, n * 4096);
+    assert!(pa >= vtop(super::kernel_end()), "zeroing the kernel image");
+    // SAFETY: the range is mapped (checked), outside the kernel image (checked), and owned
+    // by the caller (see above).
+    unsafe { core::ptr::write_bytes(ptov(pa) as *mut u8, 0, (n * 4096) as usize) }
+}

@@ -1,0 +1,5 @@
+//! Device drivers, named as in Pintos.
+
+pub mod serial;
+pub mod timer;
+pub mod vga;

@@ -1,0 +1,82 @@
+//! The 8254 PIT, channel 0, interrupting TIMER_FREQ times a second on IRQ 0.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use crate::arch::io::outb;
+use crate::threads::interrupt::{self, IntrFrame};
+
+/// Timer interrupts per second.
+pub const TIMER_FREQ: u64 = 100;
+/// The PIT's input clock, in Hz.
+const PIT_HZ: u64 = 1_193_180;
+
+/// Timer ticks since boot.
+static TICKS: AtomicU64 = AtomicU64::new(0);
+/// Busy-wait iterations per tick, measured by `calibrate`.
+static LOOPS_PER_TICK: AtomicU64 = AtomicU64::new(0);
+
+/// Programs the PIT and registers the tick handler.
+pub fn init() {
+    // Round to the nearest divisor.
+    let count = (PIT_HZ + TIMER_FREQ / 2) / TIMER_FREQ;
+    // Channel 0, low byte then high byte, mode 2 (rate generator), binary.
+    outb(0x43, 0x34);
+    outb(0x40, count as u8);
+    outb(0x40, (count >> 8) as u8);
+    interrupt::register_ext(0x20, timer_interrupt, "8254 Timer");
+}
+
+pub fn ticks() -> u64 {
+    TICKS.load(Ordering::Relaxed)
+}
+
+fn timer_interrupt(_frame: &mut IntrFrame) {
+    TICKS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Measures how many busy-wait loops fit in a tick (for sub-tick delays), as Pintos
+/// does: the largest power of two that fits, then 8 more bits. Needs interrupts on.
+pub fn calibrate() {
+    assert!(crate::arch::cpu::interrupts_enabled());
+    print!("Calibrating timer...  ");
+    let mut loops: u64 = 1 << 10;
+    while !too_many_loops(loops << 1) {
+        loops <<= 1;
+        assert!(loops != 0, "timer never ticks");
+    }
+    let high = loops;
+    let mut bit = high >> 1;
+    while bit != high >> 10 {
+        if !too_many_loops(high | bit) {
+            loops |= bit;
+        }
+        bit >>= 1;
+    }
+    LOOPS_PER_TICK.store(loops, Ordering::Relaxed);
+    println!("{} loops/s.", crate::threads::init::thousands(loops * TIMER_FREQ));
+}
+
+/// True if `loops` iterations take more than one tick.
+fn too_many_loops(loops: u64) -> bool {
+    // Start at a tick boundary.
+    let start = ticks();
+    while ticks() == start {
+        core::hint::spin_loop();
+    }
+    let start = ticks();
+    busy_wait(loops);
+    start != ticks()
+}
+
+#[inline(never)]
+fn busy_wait(loops: u64) {
+    let mut i = 0;
+    while core::hint::black_box(i) < loops {
+        i += 1;
+    }
+}
+
+/// The tick counter itself (for `arch::selftest`, which polls it from assembly).
+pub fn ticks_counter() -> &'static AtomicU64 {
+    &TICKS
+}

@@ -1,0 +1,168 @@
+//! Kernel start-up (`main`), the command line, and power-off.
+//!
+//! The command line is in the boot sector, which stays at physical 0x7c00: argc (u32) at
+//! offset 0x17a and 128 bytes of NUL-separated arguments at 0x17e (the `pintos` launcher
+//! writes them). Options come first (`-q`, `-f`, `-mlfqs`, `-rs=SEED`, `-ul=N`,
+//! `-threads-tests`), then actions (`run NAME`).
+
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::arch::{cpu, gdt, io};
+use crate::devices::{serial, timer, vga};
+use crate::threads::{interrupt, palloc};
+
+const LOADER_ARGS_PA: u64 = 0x7c00 + 0x17e;
+const LOADER_ARG_CNT_PA: u64 = 0x7c00 + 0x17a;
+const LOADER_ARGS_LEN: usize = 128;
+
+/// `-q`: power off when the actions are done (or on a panic).
+static POWER_OFF_WHEN_DONE: AtomicBool = AtomicBool::new(false);
+/// `-f`: format the file system (used from project 4 on).
+pub static FORMAT_FILESYS: AtomicBool = AtomicBool::new(false);
+/// `-mlfqs`: use the multi-level feedback queue scheduler.
+pub static THREAD_MLFQS: AtomicBool = AtomicBool::new(false);
+/// `-threads-tests`: run the threads tests under the userprog kernel.
+pub static THREAD_TESTS: AtomicBool = AtomicBool::new(false);
+/// `-rs=SEED`: seed for the kernel's random numbers.
+pub static RANDOM_SEED: AtomicU64 = AtomicU64::new(0);
+
+/// The kernel's Rust entry, called by `arch::boot` on the boot stack with interrupts off.
+pub extern "C" fn main() -> ! {
+    gdt::init();
+    serial::init();
+    vga::init();
+
+    let mut buf = [0u8; LOADER_ARGS_LEN];
+    io::read_phys(LOADER_ARGS_PA, &mut buf);
+    let mut count = [0u8; 4];
+    io::read_phys(LOADER_ARG_CNT_PA, &mut count);
+    let mut argv: [&str; LOADER_ARGS_LEN / 2 + 1] = [""; LOADER_ARGS_LEN / 2 + 1];
+    let argc = split_command_line(&buf, u32::from_le_bytes(count) as usize, &mut argv);
+    let argv = &argv[..argc];
+    print!("Kernel command line:");
+    for a in argv {
+        if a.contains(' ') {
+            print!(" '{a}'");
+        } else {
+            print!(" {a}");
+        }
+    }
+    println!();
+    let (user_page_limit, actions) = parse_options(argv);
+
+    palloc::init(user_page_limit);
+    interrupt::init();
+    timer::init();
+    cpu::enable_interrupts();
+    timer::calibrate();
+    println!("Boot complete.");
+
+    run_actions(actions);
+    shutdown();
+}
+
+/// Splits the boot sector's arguments into `argv`; returns argc.
+fn split_command_line<'a>(buf: &'a [u8; LOADER_ARGS_LEN], argc: usize, argv: &mut [&'a str]) -> usize {
+    let mut n = 0;
+    for (i, arg) in buf.split(|&b| b == 0).take(argc).enumerate() {
+        match core::str::from_utf8(arg) {
+            Ok(s) if i < argv.len() => argv[i] = s,
+            Ok(_) => panic!("command line has too many arguments"),
+            Err(_) => panic!("command line argument {i} is not UTF-8"),
+        }
+        n = i + 1;
+    }
+    assert!(n == argc, "command line arguments overflow");
+    n
+}
+
+/// Applies the options at the front of `argv`; returns the user page limit and the
+/// rest (the actions).
+fn parse_options<'a>(argv: &'a [&'a str]) -> (usize, &'a [&'a str]) {
+    let mut user_page_limit = usize::MAX;
+    let mut i = 0;
+    while i < argv.len() && argv[i].starts_with('-') {
+        let (name, value) = match argv[i].split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (argv[i], None),
+        };
+        match (name, value) {
+            ("-h", None) => usage(),
+            ("-q", None) => POWER_OFF_WHEN_DONE.store(true, Ordering::Relaxed),
+            ("-f", None) => FORMAT_FILESYS.store(true, Ordering::Relaxed),
+            ("-mlfqs", None) => THREAD_MLFQS.store(true, Ordering::Relaxed),
+            ("-threads-tests", None) => THREAD_TESTS.store(true, Ordering::Relaxed),
+            ("-rs", Some(v)) => RANDOM_SEED.store(v.parse().unwrap_or_else(|_| panic!("bad seed `{v}'")), Ordering::Relaxed),
+            ("-ul", Some(v)) => user_page_limit = v.parse().unwrap_or_else(|_| panic!("bad user page limit `{v}'")),
+            _ => panic!("unknown option `{}' (use -h for help)", argv[i]),
+        }
+        i += 1;
+    }
+    (user_page_limit, &argv[i..])
+}
+
+fn usage() -> ! {
+    println!(
+        "\nCommand line syntax: [OPTION...] [ACTION...]\n\
+         Options must precede actions.\n\
+         Actions are executed in the order specified.\n\
+         \nAvailable actions:\n  run TEST           Run TEST.\n\
+         \nOptions:\n  -h                 Print this help message and power off.\n\
+         \x20 -q                 Power off VM after actions or on panic.\n\
+         \x20 -f                 Format file system disk during startup.\n\
+         \x20 -rs=SEED           Set random number seed to SEED.\n\
+         \x20 -mlfqs             Use multi-level feedback queue scheduler.\n\
+         \x20 -ul=COUNT          Limit user memory to COUNT pages."
+    );
+    power_off()
+}
+
+fn run_actions(mut actions: &[&str]) {
+    while let Some(&action) = actions.first() {
+        match action {
+            "run" => {
+                let Some(&name) = actions.get(1) else { panic!("action `run' requires 1 argument") };
+                println!("Executing '{name}':");
+                crate::tests::run_test(name);
+                println!("Execution of '{name}' complete.");
+                actions = &actions[2..];
+            }
+            _ => panic!("unknown action `{action}' (use -h for help)"),
+        }
+    }
+}
+
+/// What the kernel does when it is done (or has panicked): power off with `-q`,
+/// otherwise idle forever.
+pub fn shutdown() -> ! {
+    if POWER_OFF_WHEN_DONE.load(Ordering::Relaxed) {
+        power_off();
+    }
+    loop {
+        cpu::wait_for_interrupt();
+    }
+}
+
+/// Prints statistics and powers the machine off (QEMU's PIIX4 PM port: SLP_EN).
+pub fn power_off() -> ! {
+    println!("Timer: {} ticks", timer::ticks());
+    println!("Console: {} characters output", crate::console::chars_written());
+    println!("Powering off...");
+    io::outw(0x604, 0x2000);
+    cpu::halt_forever()
+}
+
+/// `n` with commas every three digits, as Pintos prints memory sizes and rates.
+pub fn thousands(n: u64) -> impl core::fmt::Display {
+    struct T(u64);
+    impl core::fmt::Display for T {
+        fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+            if self.0 >= 1000 {
+                write!(f, "{},{:03}", thousands(self.0 / 1000), self.0 % 1000)
+            } else {
+                write!(f, "{}", self.0)
+            }
+        }
+    }
+    T(n)
+}

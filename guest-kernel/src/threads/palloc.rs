@@ -1,0 +1,170 @@
+//! The page allocator. Free memory (from the end of the kernel image to the end of the
+//! E820 extended memory) is split in two halves, as in Pintos: the kernel pool (for the
+//! kernel's own data and the heap) and the user pool (for user pages), so user programs
+//! can't starve the kernel.
+//!
+//! One bitmap covers all free pages; each pool is a range of it. Allocation is first fit
+//! over contiguous runs.
+
+use crate::arch::cell::IrqCell;
+use crate::arch::io::{ptov, read_phys, vtop};
+use crate::arch::{self, BOOT_MAPPED};
+
+pub const PGSIZE: u64 = 4096;
+/// Pages the bitmap can describe: all of the boot map.
+const MAX_PAGES: usize = (BOOT_MAPPED / PGSIZE) as usize;
+
+/// Where the boot sector left the multiboot-style E820 block.
+const MB_INFO: u64 = 0x7000;
+const E820_USABLE: u32 = 1;
+const E820_ACPI_RECLAIMABLE: u32 = 3;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Pool {
+    Kernel,
+    User,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Range {
+    first: usize,
+    end: usize,
+}
+
+struct Pages {
+    /// Physical address of page 0 of the bitmap.
+    base: u64,
+    used: [u64; MAX_PAGES / 64],
+    kernel: Range,
+    user: Range,
+}
+
+static PAGES: IrqCell<Pages> = IrqCell::new(Pages { base: 0, used: [0; MAX_PAGES / 64], kernel: Range { first: 0, end: 0 }, user: Range { first: 0, end: 0 } });
+
+/// Physical memory areas found in the E820 map: (start, end) below and above 1 MiB.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MemInfo {
+    pub base_mem: (u64, u64),
+    pub ext_mem: (u64, u64),
+}
+
+fn read_u32(pa: u64) -> u32 {
+    let mut b = [0; 4];
+    read_phys(pa, &mut b);
+    u32::from_le_bytes(b)
+}
+
+fn read_u64(pa: u64) -> u64 {
+    let mut b = [0; 8];
+    read_phys(pa, &mut b);
+    u64::from_le_bytes(b)
+}
+
+/// Reads the E820 map, printing each usable area (base ~ end type).
+fn resolve_areas() -> MemInfo {
+    let flags = read_u32(MB_INFO);
+    assert!(flags & 0x40 != 0, "the boot loader left no memory map");
+    let len = read_u32(MB_INFO + 0x2c) as u64;
+    let addr = read_u32(MB_INFO + 0x30) as u64;
+    let mut info = MemInfo { base_mem: (u64::MAX, 0), ext_mem: (u64::MAX, 0) };
+    let mut e = addr;
+    while e < addr + len {
+        // Each entry: u32 size, u64 base, u64 length, u32 type.
+        let (base, length, kind) = (read_u64(e + 4), read_u64(e + 12), read_u32(e + 20));
+        if kind == E820_USABLE || kind == E820_ACPI_RECLAIMABLE {
+            println!("{:x} ~ {:x} {}", base, base + length, kind);
+            let area = if base < 0x10_0000 { &mut info.base_mem } else { &mut info.ext_mem };
+            area.0 = area.0.min(base);
+            area.1 = area.1.max(base + length);
+        }
+        e += 24;
+    }
+    for a in [&mut info.base_mem, &mut info.ext_mem] {
+        if a.0 > a.1 {
+            *a = (0, 0);
+        }
+    }
+    info
+}
+
+/// Sets up the pools; `user_page_limit` caps the user pool (the `-ul` option).
+pub fn init(user_page_limit: usize) -> MemInfo {
+    let info = resolve_areas();
+    println!("Pintos booting with: ");
+    for (name, (s, e)) in [("base_mem", info.base_mem), ("ext_mem", info.ext_mem)] {
+        println!("\t{name}: {s:#x} ~ {e:#x} (Usable: {} kB)", super::init::thousands((e - s) / 1024));
+    }
+    let kernel_end = (vtop(arch_kernel_end()) + PGSIZE - 1) & !(PGSIZE - 1);
+    let free_end = info.ext_mem.1.min(BOOT_MAPPED) & !(PGSIZE - 1);
+    let pages = (free_end.saturating_sub(kernel_end) / PGSIZE) as usize;
+    let user = (pages / 2).min(user_page_limit);
+    PAGES.with(|p| {
+        p.base = kernel_end;
+        p.kernel = Range { first: 0, end: pages - user };
+        p.user = Range { first: pages - user, end: pages };
+    });
+    info
+}
+
+fn arch_kernel_end() -> u64 {
+    arch::kernel_end()
+}
+
+/// Allocates `n` contiguous pages from `pool`, zeroed if `zero`. Returns their kernel
+/// virtual address.
+pub fn get_multiple(pool: Pool, n: usize, zero: bool) -> Option<u64> {
+    if n == 0 {
+        return None;
+    }
+    let pa = PAGES.with(|p| {
+        let r = if pool == Pool::Kernel { p.kernel } else { p.user };
+        let mut run = 0;
+        for i in r.first..r.end {
+            if p.used[i / 64] & (1 << (i % 64)) != 0 {
+                run = 0;
+                continue;
+            }
+            run += 1;
+            if run == n {
+                let first = i + 1 - n;
+                for j in first..=i {
+                    p.used[j / 64] |= 1 << (j % 64);
+                }
+                return Some(p.base + first as u64 * PGSIZE);
+            }
+        }
+        None
+    })?;
+    if zero {
+        arch::io::zero_phys_pages(pa, n as u64);
+    }
+    Some(ptov(pa))
+}
+
+pub fn get_page(pool: Pool, zero: bool) -> Option<u64> {
+    get_multiple(pool, 1, zero)
+}
+
+/// Frees `n` pages at kernel virtual address `va`, which `get_multiple` returned.
+pub fn free_multiple(va: u64, n: usize) {
+    assert!(va % PGSIZE == 0, "freeing an unaligned page {va:#x}");
+    PAGES.with(|p| {
+        let first = ((vtop(va) - p.base) / PGSIZE) as usize;
+        for j in first..first + n {
+            assert!(j < p.user.end && p.used[j / 64] & (1 << (j % 64)) != 0, "freeing a free page {va:#x}");
+            p.used[j / 64] &= !(1 << (j % 64));
+        }
+    });
+}
+
+pub fn free_page(va: u64) {
+    free_multiple(va, 1)
+}
+
+/// Free pages in each pool: (kernel, user).
+pub fn free_counts() -> (usize, usize) {
+    PAGES.with(|p| {
+        let free = |r: Range| (r.first..r.end).filter(|&i| p.used[i / 64] & (1 << (i % 64)) == 0).count();
+        (free(p.kernel), free(p.user))
+    })
+}
