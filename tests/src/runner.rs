@@ -39,6 +39,11 @@ pub struct Setup {
     pub search: Vec<PathBuf>,
     /// Where `tests/.../NAME.output|.errors|.result` go.
     pub out: PathBuf,
+    /// The host-time guard as a multiple of the test's (virtual) timeout; 0 for none.
+    /// Virtual time alone decides TIMEOUT deterministically; the guard only catches an
+    /// emulator that stops making progress, so it is loose: tests run in parallel on a
+    /// shared host may run slower than real time.
+    pub host_timeout_factor: u64,
 }
 
 impl Setup {
@@ -77,6 +82,7 @@ fn write_file(path: &Path, data: &[u8]) -> Result<(), RunError> {
 /// (without the program name).
 pub fn command_line(setup: &Setup, test: &Test) -> Result<Vec<String>, RunError> {
     let mut a: Vec<String> = vec!["-v".into(), "-k".into(), "-T".into(), test.timeout.to_string(), "-m".into(), test.memory.to_string()];
+    a.push(format!("--host-timeout={}", test.timeout * setup.host_timeout_factor));
     a.push(format!("--os-disk={}", setup.os_disk.display()));
     let fs = setup.project.has_filesys();
     if fs {
@@ -187,14 +193,14 @@ mod tests {
     use crate::catalogue::find;
 
     fn setup(project: Project, dir: &Path) -> Setup {
-        Setup { project, os_disk: dir.join("os.dsk"), search: vec![dir.to_path_buf()], out: dir.join("out") }
+        Setup { project, os_disk: dir.join("os.dsk"), search: vec![dir.to_path_buf()], out: dir.join("out"), host_timeout_factor: 20 }
     }
 
     #[test]
     fn threads_project_command_line() {
         let s = setup(Project::Threads, Path::new("/b"));
         let a = command_line(&s, find("tests/threads/mlfqs/mlfqs-load-1").unwrap()).unwrap();
-        assert_eq!(a, ["-v", "-k", "-T", "480", "-m", "20", "--os-disk=/b/os.dsk", "--", "-q", "-mlfqs", "run", "mlfqs-load-1"]);
+        assert_eq!(a, ["-v", "-k", "-T", "480", "-m", "20", "--host-timeout=9600", "--os-disk=/b/os.dsk", "--", "-q", "-mlfqs", "run", "mlfqs-load-1"]);
     }
 
     #[test]
@@ -207,7 +213,7 @@ mod tests {
         let a = command_line(&s, find("tests/userprog/args-many").unwrap()).unwrap();
         let d = dir.display();
         assert_eq!(a, [
-            "-v", "-k", "-T", "60", "-m", "20", &format!("--os-disk={d}/os.dsk"), "--fs-disk=10",
+            "-v", "-k", "-T", "60", "-m", "20", "--host-timeout=1200", &format!("--os-disk={d}/os.dsk"), "--fs-disk=10",
             "-p", &format!("{d}/tests/userprog/args-many:args-many"), "--swap-disk=4", "--", "-q", "-f", "run",
             "args-many a b c d e f g h i j k l m n o p q r s t u v",
         ]);

@@ -140,7 +140,12 @@ pub fn run_report(opts: &Options, out: &mut dyn Write) -> Result<RunReport> {
     let prepared = prepare(opts)?;
     let mut machine = Machine::new(prepared.config)?;
     let timeout = opts.timeout.map(Duration::from_secs);
-    let limits = Limits { virtual_time: timeout, host_time: timeout, instructions: None };
+    let host_time = match opts.host_timeout {
+        Some(0) => None,
+        Some(sec) => Some(Duration::from_secs(sec)),
+        None => timeout,
+    };
+    let limits = Limits { virtual_time: timeout, host_time, instructions: None };
     let outcome = machine.run(limits, |bytes| {
         let _ = out.write_all(bytes);
         let _ = out.flush();

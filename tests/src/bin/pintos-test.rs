@@ -33,6 +33,9 @@ struct Args {
     /// os.dsk's directory and the source tree two levels above it).
     #[arg(long = "search")]
     search: Vec<PathBuf>,
+    /// Host-time guard per test, as a multiple of its virtual timeout (0: none).
+    #[arg(long = "host-timeout-factor", default_value_t = 20)]
+    host_timeout_factor: u64,
     /// Also print the make-grade style report (and write it to OUT/grade).
     #[arg(long)]
     grade: bool,
@@ -67,7 +70,7 @@ fn real_main() -> Result<i32> {
         bail!("boot disk {} not found (run from a Pintos build directory or pass --os-disk)", args.os_disk.display());
     }
     let search = if args.search.is_empty() { runner::Setup::default_search(&args.os_disk) } else { args.search.clone() };
-    let setup = runner::Setup { project: args.project, os_disk: args.os_disk.clone(), search, out: args.out.clone() };
+    let setup = runner::Setup { project: args.project, os_disk: args.os_disk.clone(), search, out: args.out.clone(), host_timeout_factor: args.host_timeout_factor };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
 
     let runs = runner::run_all(&setup, &tests, jobs, |r| {
