@@ -131,21 +131,50 @@ pub fn prepare(opts: &Options) -> Result<Prepared> {
     Ok(Prepared { config, scratch_start })
 }
 
+/// How a run ended, for callers that keep the console and the diagnostics apart (the test
+/// harness runs many machines at once and files each run's diagnostics with its output).
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    /// The exit status the `pintos` command gives for this run (see the module docs).
+    pub status: i32,
+    /// Why the machine stopped.
+    pub outcome: Outcome,
+    /// Lines the `pintos` command prints on stderr (triple-fault dump, unimplemented
+    /// instructions, a machine that can never continue).
+    pub diagnostics: Vec<String>,
+}
+
 /// Runs the kernel as the options say, streaming the console to `out`. Returns the exit
-/// status.
+/// status; diagnostics go to stderr.
 pub fn run(opts: &Options, out: &mut dyn Write) -> Result<i32> {
+    let report = run_report(opts, out)?;
+    for line in &report.diagnostics {
+        eprintln!("pintos: {line}");
+    }
+    Ok(report.status)
+}
+
+/// Runs the kernel as the options say, streaming the console to `out`, and returns the
+/// exit status, the outcome and the diagnostics instead of printing them.
+pub fn run_report(opts: &Options, out: &mut dyn Write) -> Result<RunReport> {
     if opts.gdb {
         bail!("--gdb is not supported yet");
     }
     let prepared = prepare(opts)?;
     let mut machine = Machine::new(prepared.config)?;
     let timeout = opts.timeout.map(Duration::from_secs);
-    let limits = Limits { virtual_time: timeout, host_time: timeout, instructions: None };
+    let host_time = match opts.host_timeout {
+        Some(0) => None,
+        Some(sec) => Some(Duration::from_secs(sec)),
+        None => timeout,
+    };
+    let limits = Limits { virtual_time: timeout, host_time, instructions: None };
     let outcome = machine.run(limits, |bytes| {
         let _ = out.write_all(bytes);
         let _ = out.flush();
         true
     });
+    let mut diagnostics = Vec::new();
     let code = match &outcome {
         Outcome::PowerOff => status::OK,
         Outcome::DebugExit(c) => *c as i32,
@@ -156,11 +185,11 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<i32> {
             status::TIMEOUT
         }
         Outcome::TripleFault(dump) => {
-            eprintln!("pintos: {}", dump.trim_end());
+            diagnostics.push(dump.trim_end().to_string());
             status::TRIPLE_FAULT
         }
         Outcome::HaltedForever | Outcome::Idle => {
-            eprintln!("pintos: the guest halted with interrupts disabled and nothing pending; it can never continue");
+            diagnostics.push("the guest halted with interrupts disabled and nothing pending; it can never continue".to_string());
             status::HALTED
         }
     };
@@ -168,7 +197,7 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<i32> {
     // (each raised #UD in the guest) is listed.
     if !machine.cpu.stats.unimplemented.is_empty() {
         let list: Vec<String> = machine.cpu.stats.unimplemented.iter().map(|(code, n)| format!("{code} ×{n}")).collect();
-        eprintln!("pintos: unimplemented instructions hit (each raised #UD): {}", list.join(", "));
+        diagnostics.push(format!("unimplemented instructions hit (each raised #UD): {}", list.join(", ")));
     }
     if !opts.get.is_empty() {
         let disk = machine.bus.ide.disk_mut(1, 0).context("scratch disk vanished")?;
@@ -184,5 +213,5 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<i32> {
             std::fs::write(&g.host, data).with_context(|| format!("writing {}", g.host.display()))?;
         }
     }
-    Ok(code)
+    Ok(RunReport { status: code, outcome, diagnostics })
 }

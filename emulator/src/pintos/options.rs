@@ -87,6 +87,10 @@ pub struct Options {
     /// Stop after SEC seconds of virtual time (also a guard of SEC host seconds).
     #[arg(short = 'T', long = "timeout", value_name = "SEC")]
     pub timeout: Option<u64>,
+    /// Host-time guard in seconds (default: the -T value; 0: none). The test harness
+    /// loosens it so a loaded host cannot turn a deterministic pass into a TIMEOUT.
+    #[arg(long = "host-timeout", value_name = "SEC")]
+    pub host_timeout: Option<u64>,
     /// Guest memory in MB.
     #[arg(short = 'm', long = "memory", value_name = "MB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(2..=65536))]
     pub memory: u64,

@@ -1,0 +1,253 @@
+//! Runs catalogue tests on the emulator, in parallel, and files each run's output,
+//! errors and result in the Pintos build-directory layout.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use clap::Parser;
+use emulator::machine::Outcome;
+use emulator::pintos::{self, Options};
+use thiserror::Error;
+
+use crate::catalogue::{Project, Test, GENERATED_ZEROS};
+use crate::check::{self, RunFacts, Verdict};
+
+/// Errors setting up a run (before the machine starts).
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error("{test}: file to put `{file}` not found (looked in {looked})")]
+    MissingPut { test: String, file: String, looked: String },
+    #[error("{test}: bad launcher options: {message}")]
+    Options { test: String, message: String },
+    #[error("{test}: {source:#}")]
+    Launcher { test: String, source: anyhow::Error },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// Where things are.
+#[derive(Clone, Debug)]
+pub struct Setup {
+    pub project: Project,
+    /// The boot disk.
+    pub os_disk: PathBuf,
+    /// Directories searched, in order, for test programs and the files they put
+    /// (`tests/userprog/args-many`, `tests/userprog/sample.txt`): by default the build
+    /// directory (the os.dsk's) and the source tree two levels up, as in the KAIST layout.
+    pub search: Vec<PathBuf>,
+    /// Where `tests/.../NAME.output|.errors|.result` go.
+    pub out: PathBuf,
+    /// The host-time guard as a multiple of the test's (virtual) timeout; 0 for none.
+    /// Virtual time alone decides TIMEOUT deterministically; the guard only catches an
+    /// emulator that stops making progress, so it is loose: tests run in parallel on a
+    /// shared host may run slower than real time.
+    pub host_timeout_factor: u64,
+}
+
+impl Setup {
+    /// The default search path for an os.dsk: its directory and that directory's `../..`.
+    pub fn default_search(os_disk: &Path) -> Vec<PathBuf> {
+        let build = os_disk.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
+        vec![build.clone(), build.join("..").join("..")]
+    }
+
+    fn find(&self, test: &Test, rel: &str) -> Result<PathBuf, RunError> {
+        for dir in &self.search {
+            let p = dir.join(rel);
+            if p.is_file() {
+                return Ok(p);
+            }
+        }
+        if rel == GENERATED_ZEROS.0 {
+            let p = self.out.join(rel);
+            write_file(&p, &vec![0u8; GENERATED_ZEROS.1])?;
+            return Ok(p);
+        }
+        let looked = self.search.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ");
+        Err(RunError::MissingPut { test: test.path.clone(), file: rel.to_string(), looked })
+    }
+}
+
+fn write_file(path: &Path, data: &[u8]) -> Result<(), RunError> {
+    let io = |source| RunError::Io { path: path.to_path_buf(), source };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    std::fs::write(path, data).map_err(io)
+}
+
+/// The `pintos` command line the KAIST makefiles would use for this test in this project
+/// (without the program name).
+pub fn command_line(setup: &Setup, test: &Test) -> Result<Vec<String>, RunError> {
+    let mut a: Vec<String> = vec!["-v".into(), "-k".into(), "-T".into(), test.timeout.to_string(), "-m".into(), test.memory.to_string()];
+    a.push(format!("--host-timeout={}", test.timeout * setup.host_timeout_factor));
+    a.push(format!("--os-disk={}", setup.os_disk.display()));
+    let fs = setup.project.has_filesys();
+    if fs {
+        a.push(format!("--fs-disk={}", test.fs_disk));
+        let mut puts = Vec::new();
+        if !test.is_kernel_test() {
+            puts.push(test.path.clone());
+        }
+        puts.extend(test.puts.iter().cloned());
+        for rel in puts {
+            let host = setup.find(test, &rel)?;
+            let guest = rel.rsplit('/').next().unwrap_or(&rel);
+            a.push("-p".into());
+            a.push(format!("{}:{guest}", host.display()));
+        }
+    }
+    if setup.project.has_vm() {
+        a.push(format!("--swap-disk={}", test.swap_disk));
+    }
+    a.push("--".into());
+    a.push("-q".into());
+    a.extend(test.kernel_flags.iter().cloned());
+    if fs && test.is_kernel_test() {
+        a.push("-threads-tests".into());
+    }
+    if fs {
+        a.push("-f".into());
+    }
+    a.push("run".into());
+    a.push(test.run_command());
+    Ok(a)
+}
+
+/// One finished test.
+#[derive(Clone, Debug)]
+pub struct TestRun {
+    pub path: String,
+    pub verdict: Verdict,
+    /// Virtual instructions are deterministic; host time is for the curious.
+    pub host_seconds: f64,
+}
+
+/// Runs one test, writes `.output`, `.errors` and `.result` under `setup.out`, and
+/// returns its verdict. Set-up problems (a missing program) are failures, not errors: the
+/// test did not pass.
+pub fn run_one(setup: &Setup, test: &Test) -> TestRun {
+    let start = std::time::Instant::now();
+    let base = setup.out.join(&test.path);
+    let (output, errors, verdict) = match run_machine(setup, test) {
+        Ok((output, report)) => {
+            let facts = RunFacts { triple_fault: matches!(report.outcome, Outcome::TripleFault(_)) };
+            let text = String::from_utf8_lossy(&output).into_owned();
+            let verdict = check::check(test, &text, facts);
+            let errors: String = report.diagnostics.iter().map(|d| format!("pintos: {d}\n")).collect();
+            (output, errors, verdict)
+        }
+        Err(e) => {
+            let msg = format!("harness: {e}");
+            (Vec::new(), format!("{msg}\n"), Verdict { pass: false, messages: vec![msg] })
+        }
+    };
+    let mut verdict = verdict;
+    for (ext, data) in [("output", output.as_slice()), ("errors", errors.as_bytes()), ("result", verdict.result_file().as_bytes())] {
+        if let Err(e) = write_file(&base.with_extension(ext), data) {
+            verdict.pass = false;
+            verdict.messages.push(format!("harness: {e}"));
+        }
+    }
+    TestRun { path: test.path.clone(), verdict, host_seconds: start.elapsed().as_secs_f64() }
+}
+
+fn run_machine(setup: &Setup, test: &Test) -> Result<(Vec<u8>, pintos::RunReport), RunError> {
+    let args = command_line(setup, test)?;
+    let opts = Options::try_parse_from(std::iter::once("pintos".to_string()).chain(args)).map_err(|e| RunError::Options { test: test.path.clone(), message: e.to_string() })?;
+    let mut output = Vec::new();
+    let report = pintos::run_report(&opts, &mut output).map_err(|source| RunError::Launcher { test: test.path.clone(), source })?;
+    Ok((output, report))
+}
+
+/// Runs `tests` on `jobs` threads. `on_done` sees each test as it finishes (in finishing
+/// order); the result is in the order of `tests`.
+pub fn run_all(setup: &Setup, tests: &[&Test], jobs: usize, on_done: impl Fn(&TestRun) + Sync) -> Vec<TestRun> {
+    let next = AtomicUsize::new(0);
+    let done: Mutex<BTreeMap<usize, TestRun>> = Mutex::new(BTreeMap::new());
+    std::thread::scope(|s| {
+        for _ in 0..jobs.max(1).min(tests.len().max(1)) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(test) = tests.get(i) else { break };
+                let r = run_one(setup, test);
+                on_done(&r);
+                done.lock().unwrap().insert(i, r);
+            });
+        }
+    });
+    done.into_inner().unwrap().into_values().collect()
+}
+
+/// Catalogue tests of the project whose path starts with any of `prefixes` (all of the
+/// project's tests when there are none).
+pub fn select(project: Project, prefixes: &[String]) -> Vec<&'static Test> {
+    project.tests().into_iter().filter(|t| prefixes.is_empty() || prefixes.iter().any(|p| t.path.starts_with(p.as_str()))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::find;
+
+    fn setup(project: Project, dir: &Path) -> Setup {
+        Setup { project, os_disk: dir.join("os.dsk"), search: vec![dir.to_path_buf()], out: dir.join("out"), host_timeout_factor: 20 }
+    }
+
+    #[test]
+    fn threads_project_command_line() {
+        let s = setup(Project::Threads, Path::new("/b"));
+        let a = command_line(&s, find("tests/threads/mlfqs/mlfqs-load-1").unwrap()).unwrap();
+        assert_eq!(a, ["-v", "-k", "-T", "480", "-m", "20", "--host-timeout=9600", "--os-disk=/b/os.dsk", "--", "-q", "-mlfqs", "run", "mlfqs-load-1"]);
+    }
+
+    #[test]
+    fn vm_project_command_line_puts_program_and_files() {
+        let dir = std::env::temp_dir().join(format!("pintos-tests-cl-{}", std::process::id()));
+        for f in ["tests/userprog/args-many", "tests/vm/swap-fork", "tests/vm/child-swap", "tests/vm/mmap-overlap"] {
+            write_file(&dir.join(f), b"x").unwrap();
+        }
+        let s = setup(Project::Vm, &dir);
+        let a = command_line(&s, find("tests/userprog/args-many").unwrap()).unwrap();
+        let d = dir.display();
+        assert_eq!(a, [
+            "-v", "-k", "-T", "60", "-m", "20", "--host-timeout=1200", &format!("--os-disk={d}/os.dsk"), "--fs-disk=10",
+            "-p", &format!("{d}/tests/userprog/args-many:args-many"), "--swap-disk=4", "--", "-q", "-f", "run",
+            "args-many a b c d e f g h i j k l m n o p q r s t u v",
+        ]);
+        let a = command_line(&s, find("tests/vm/swap-fork").unwrap()).unwrap();
+        assert!(a.windows(2).any(|w| w == ["-p", &format!("{d}/tests/vm/child-swap:child-swap")]));
+        assert!(a.contains(&"--swap-disk=200".to_string()) && a.contains(&"40".to_string()));
+        // The zeros file is generated when the tree does not have it.
+        let a = command_line(&s, find("tests/vm/mmap-overlap").unwrap()).unwrap();
+        assert!(a.contains(&format!("{d}/out/tests/vm/zeros:zeros")));
+        assert_eq!(std::fs::read(dir.join("out/tests/vm/zeros")).unwrap().len(), 6144);
+        let a = command_line(&s, find("tests/threads/alarm-zero").unwrap()).unwrap();
+        assert_eq!(&a[a.len() - 5..], ["-q", "-threads-tests", "-f", "run", "alarm-zero"]);
+        assert!(matches!(command_line(&s, find("tests/userprog/halt").unwrap()), Err(RunError::MissingPut { .. })));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn selection_by_prefix() {
+        let t = select(Project::Threads, &["tests/threads/alarm".into()]);
+        assert_eq!(t.len(), 6);
+        assert_eq!(select(Project::Threads, &[]).len(), 27);
+        assert!(select(Project::Vm, &["tests/threads/mlfqs".into()]).is_empty());
+    }
+
+    #[test]
+    fn a_missing_boot_disk_is_a_failed_test_with_files_written() {
+        let dir = std::env::temp_dir().join(format!("pintos-tests-run-{}", std::process::id()));
+        let s = setup(Project::Threads, &dir);
+        let runs = run_all(&s, &[find("tests/threads/alarm-zero").unwrap()], 2, |_| {});
+        assert_eq!(runs.len(), 1);
+        assert!(!runs[0].verdict.pass);
+        assert!(runs[0].verdict.messages[0].contains("boot disk"), "{:?}", runs[0].verdict);
+        let result = std::fs::read_to_string(dir.join("out/tests/threads/alarm-zero.result")).unwrap();
+        assert!(result.starts_with("FAIL\n"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
