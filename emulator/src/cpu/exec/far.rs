@@ -53,6 +53,22 @@ impl Cpu {
     }
 
     /// The target offset must be canonical (64-bit code) or within the CS limit.
+    /// The code segment a far return or iret goes back to: never to an inner level
+    /// (RPL >= CPL), DPL = RPL for non-conforming code, DPL <= RPL for conforming code.
+    fn return_target(&mut self, bus: &mut dyn Bus, sel: u16) -> Result<Target, Exception> {
+        let rpl = (sel & 3) as u8;
+        let t = self.code_target(bus, sel)?;
+        let err = sel as u32 & !3;
+        let conforming = t.seg.attr & ATTR_DC != 0;
+        if rpl < self.cpl || (conforming && t.seg.dpl() > rpl) || (!conforming && t.seg.dpl() != rpl) {
+            return Err(Exception::gp(err));
+        }
+        if !t.seg.present() {
+            return Err(Exception::np(err));
+        }
+        Ok(t)
+    }
+
     fn check_offset(t: &Target, off: u64) -> Result<(), Exception> {
         let ok = if t.long { canonical(off) } else { off <= t.seg.limit as u64 };
         if ok {
@@ -226,14 +242,7 @@ fn retf<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(),
         return Ok(());
     }
     let rpl = (sel & 3) as u8;
-    let t = cpu.code_target(bus, sel)?;
-    let err = sel as u32 & !3;
-    if rpl < cpu.cpl || (t.seg.attr & ATTR_DC != 0 && t.seg.dpl() > rpl) || (t.seg.attr & ATTR_DC == 0 && t.seg.dpl() != rpl) {
-        return Err(Exception::gp(err));
-    }
-    if !t.seg.present() {
-        return Err(Exception::np(err));
-    }
+    let t = cpu.return_target(bus, sel)?;
     Cpu::check_offset(&t, ip)?;
     if rpl == cpu.cpl {
         cpu.commit_cs(bus, &t, rpl)?;
@@ -328,14 +337,7 @@ fn iret<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, _: &Op) -> Result<(), 
         return Err(Exception::gp(0));
     }
     let rpl = (sel & 3) as u8;
-    let t = cpu.code_target(bus, sel)?;
-    let err = sel as u32 & !3;
-    if rpl < cpu.cpl || (t.seg.attr & ATTR_DC != 0 && t.seg.dpl() > rpl) || (t.seg.attr & ATTR_DC == 0 && t.seg.dpl() != rpl) {
-        return Err(Exception::gp(err));
-    }
-    if !t.seg.present() {
-        return Err(Exception::np(err));
-    }
+    let t = cpu.return_target(bus, sel)?;
     let ip = if t.long { ip } else { ip & mask::<S>() };
     // In 64-bit mode iret always pops SS:RSP; elsewhere only on a return to an outer level.
     let switch = rpl > cpu.cpl || cpu.long64;
