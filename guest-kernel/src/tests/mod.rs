@@ -65,6 +65,8 @@ const TESTS: &[(&str, fn())] = &[
 
 static TEST_NAME: IrqCell<&'static str> = IrqCell::new("");
 
+/// Not inlined, so a panic's backtrace names it (the boot test checks that).
+#[inline(never)]
 pub fn run_test(name: &str) {
     match TESTS.iter().find(|(n, _)| *n == name) {
         Some((n, test)) => {
