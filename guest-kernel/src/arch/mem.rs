@@ -1,5 +1,5 @@
 //! The C memory functions the compiler and the precompiled `core` call, and the empty
-//! `rust_eh_personality` the precompiled `alloc` refers to (we never unwind: panic =
+//! `rust_eh_personality` and `_Unwind_Resume` the precompiled `alloc` refers to (we never unwind: panic =
 //! abort). Written with `rep movsb`/`rep stosb` so the compiler cannot turn them back
 //! into calls to themselves.
 
@@ -57,3 +57,10 @@ pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
 
 #[no_mangle]
 pub extern "C" fn rust_eh_personality() {}
+
+/// Referenced by the precompiled `alloc`'s landing pads (e.g. in `format!`); never called,
+/// since panics abort.
+#[no_mangle]
+pub extern "C" fn _Unwind_Resume() -> ! {
+    panic!("_Unwind_Resume: unwinding is not supported")
+}

@@ -7,12 +7,14 @@
 //! - `gdt`: GDT and TSS (IST stacks);
 //! - `intr`: the IDT, the entry stubs and the interrupt frame;
 //! - `cell`: `IrqCell`, state shared with interrupt handlers;
+//! - `context`: saved thread contexts and the context switch;
 //! - `mem`: memcpy and friends, which the precompiled `core` calls;
 //! - `backtrace`: the frame-pointer walk for panics.
 
 pub mod backtrace;
 pub mod boot;
 pub mod cell;
+pub mod context;
 pub mod cpu;
 pub mod gdt;
 pub mod intr;

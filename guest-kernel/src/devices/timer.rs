@@ -1,9 +1,11 @@
-//! The 8254 PIT, channel 0, interrupting TIMER_FREQ times a second on IRQ 0.
+//! The 8254 PIT, channel 0, interrupting TIMER_FREQ times a second on IRQ 0; each tick
+//! drives the scheduler (`thread_tick`: time slices, sleepers, MLFQS).
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::arch::io::outb;
 use crate::threads::interrupt::{self, IntrFrame};
+use crate::threads::thread;
 
 /// Timer interrupts per second.
 pub const TIMER_FREQ: u64 = 100;
@@ -30,9 +32,35 @@ pub fn ticks() -> u64 {
     TICKS.load(Ordering::Relaxed)
 }
 
-fn timer_interrupt(_frame: &mut IntrFrame) {
-    TICKS.fetch_add(1, Ordering::Relaxed);
+/// Timer ticks since boot (`timer_ticks`).
+pub fn timer_ticks() -> i64 {
+    ticks() as i64
 }
+
+/// Ticks elapsed since `then` (a `timer_ticks` value).
+pub fn timer_elapsed(then: i64) -> i64 {
+    timer_ticks() - then
+}
+
+/// Sleeps for `ticks` timer ticks (nothing if `ticks` <= 0). The thread blocks on the
+/// scheduler's sleeping list and the tick handler wakes it: no busy waiting.
+pub fn timer_sleep(ticks: i64) {
+    if ticks <= 0 {
+        return;
+    }
+    assert!(crate::arch::cpu::interrupts_enabled(), "timer_sleep with interrupts off");
+    crate::arch::cpu::without_interrupts(|| thread::thread_sleep_until(timer_ticks() + ticks));
+}
+
+fn timer_interrupt(_frame: &mut IntrFrame) {
+    let now = TICKS.fetch_add(1, Ordering::Relaxed) + 1;
+    if THREADS_STARTED.load(Ordering::Relaxed) {
+        thread::thread_tick(now as i64);
+    }
+}
+
+/// Set once the scheduler exists, so ticks reach it.
+pub static THREADS_STARTED: AtomicBool = AtomicBool::new(false);
 
 /// Measures how many busy-wait loops fit in a tick (for sub-tick delays), as Pintos
 /// does: the largest power of two that fits, then 8 more bits. Needs interrupts on.

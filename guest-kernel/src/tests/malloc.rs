@@ -7,9 +7,8 @@ use alloc::vec::Vec;
 use crate::threads::palloc;
 
 pub fn test_malloc() {
-    msg!("malloc", "begin");
     let (kernel, user) = palloc::free_counts();
-    msg!("malloc", "free pages: kernel pool {kernel}, user pool {user}");
+    msg!("free pages: kernel pool {kernel}, user pool {user}");
     assert!(kernel > 0 && user > 0);
 
     let mut blocks: Vec<Box<[u8]>> = Vec::new();
@@ -35,7 +34,6 @@ pub fn test_malloc() {
 
     let page = palloc::get_page(palloc::Pool::User, true).expect("a user page");
     palloc::free_page(page);
-    msg!("malloc", "end");
 }
 
 #[repr(align(256))]

@@ -7,12 +7,10 @@ use crate::arch::selftest::red_zone_survives;
 use crate::devices::timer;
 
 pub fn test_redzone() {
-    msg!("redzone", "begin");
     let before = timer::ticks();
     let intact = red_zone_survives(5);
     let ticks = timer::ticks() - before;
     assert!(ticks >= 5, "only {ticks} timer ticks while spinning");
     assert!(intact, "an interrupt overwrote the red zone");
-    msg!("redzone", "128 bytes below RSP intact across {ticks} timer interrupts");
-    msg!("redzone", "end");
+    msg!("128 bytes below RSP intact across {ticks} timer interrupts");
 }

@@ -9,7 +9,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::arch::{cpu, gdt, io};
 use crate::devices::{serial, timer, vga};
-use crate::threads::{interrupt, palloc};
+use crate::threads::{interrupt, palloc, thread};
 
 const LOADER_ARGS_PA: u64 = 0x7c00 + 0x17e;
 const LOADER_ARG_CNT_PA: u64 = 0x7c00 + 0x17a;
@@ -51,9 +51,11 @@ pub extern "C" fn main() -> ! {
     let (user_page_limit, actions) = parse_options(argv);
 
     palloc::init(user_page_limit);
+    thread::thread_init(THREAD_MLFQS.load(Ordering::Relaxed));
     interrupt::init();
     timer::init();
-    cpu::enable_interrupts();
+    timer::THREADS_STARTED.store(true, Ordering::Relaxed);
+    thread::thread_start();
     timer::calibrate();
     println!("Boot complete.");
 
@@ -146,6 +148,7 @@ pub fn shutdown() -> ! {
 /// Prints statistics and powers the machine off (QEMU's PIIX4 PM port: SLP_EN).
 pub fn power_off() -> ! {
     println!("Timer: {} ticks", timer::ticks());
+    thread::thread_print_stats();
     println!("Console: {} characters output", crate::console::chars_written());
     println!("Powering off...");
     io::outw(0x604, 0x2000);

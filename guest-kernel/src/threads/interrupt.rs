@@ -5,6 +5,8 @@
 //! there, as Pintos does). All gates are interrupt gates: handlers run with interrupts
 //! off.
 
+use core::sync::atomic::{AtomicBool, Ordering};
+
 use crate::arch::cell::IrqCell;
 use crate::arch::{cpu, io::outb};
 
@@ -113,19 +115,51 @@ fn end_of_interrupt(vec: u64) {
     outb(PIC0_CTRL, 0x20);
 }
 
-/// Called by the entry stub for every interrupt, with interrupts off.
+/// True while an external interrupt's handler runs (it must not sleep).
+static IN_EXTERNAL: AtomicBool = AtomicBool::new(false);
+/// Set by a handler that wants the interrupted thread to yield once the handler is done.
+static YIELD_ON_RETURN: AtomicBool = AtomicBool::new(false);
+
+/// Is an external interrupt being handled? (`intr_context` in Pintos.)
+pub fn in_external() -> bool {
+    IN_EXTERNAL.load(Ordering::Relaxed)
+}
+
+/// From an external interrupt handler: yield the CPU when the handler returns
+/// (`intr_yield_on_return`).
+pub fn yield_on_return() {
+    assert!(in_external(), "yield_on_return outside an interrupt handler");
+    YIELD_ON_RETURN.store(true, Ordering::Relaxed);
+}
+
+/// Called by the entry stub for every interrupt, with interrupts off, on the interrupted
+/// thread's stack (see `arch::intr`). After an external interrupt's EOI it may switch
+/// threads: the interrupted thread then resumes from here, and returns through the stub,
+/// when it is next scheduled.
 pub fn dispatch(frame: &mut IntrFrame) {
     let vec = frame.vec;
     let external = (IRQ_BASE..IRQ_BASE + 16).contains(&vec);
     let entry = HANDLERS.with(|t| t[vec as usize]);
+    if external {
+        assert!(!in_external(), "nested external interrupt");
+        IN_EXTERNAL.store(true, Ordering::Relaxed);
+        YIELD_ON_RETURN.store(false, Ordering::Relaxed);
+    }
     match entry {
         Some(e) => (e.handler)(frame),
         // Spurious interrupts from the PICs (IRQ 7 and 15) need no handler or EOI.
-        None if vec == IRQ_BASE + 7 || vec == IRQ_BASE + 15 => return,
+        None if vec == IRQ_BASE + 7 || vec == IRQ_BASE + 15 => {
+            IN_EXTERNAL.store(false, Ordering::Relaxed);
+            return;
+        }
         None => unexpected(frame),
     }
     if external {
+        IN_EXTERNAL.store(false, Ordering::Relaxed);
         end_of_interrupt(vec);
+        if YIELD_ON_RETURN.swap(false, Ordering::Relaxed) {
+            crate::threads::thread::thread_yield();
+        }
     }
 }
 

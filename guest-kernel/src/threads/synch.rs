@@ -1,0 +1,207 @@
+//! Semaphores, locks and condition variables, with priority donation.
+//!
+//! Waiters are woken highest (effective) priority first, the earliest of equals; the
+//! priority is read at wake-up time, so donations received while waiting count. A lock
+//! is a binary semaphore plus a holder; the scheduler keeps lock → holder and thread →
+//! awaited lock (see `thread`), from which it derives donated priorities. A condition
+//! variable gives each waiter its own semaphore, as Pintos does, so a signal can never
+//! be lost between releasing the lock and blocking.
+//!
+//! Every operation runs with interrupts off (one CPU), and never holds an `IrqCell`
+//! across a block or a yield.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use super::interrupt;
+use super::thread::{self, LockId, Tid};
+use crate::arch::cell::IrqCell;
+use crate::arch::cpu;
+
+struct SemaState {
+    value: u32,
+    waiters: Vec<Tid>,
+}
+
+pub struct Semaphore {
+    state: IrqCell<SemaState>,
+}
+
+impl Semaphore {
+    /// `sema_init`.
+    pub const fn new(value: u32) -> Semaphore {
+        Semaphore { state: IrqCell::new(SemaState { value, waiters: Vec::new() }) }
+    }
+
+    pub fn value(&self) -> u32 {
+        self.state.with(|s| s.value)
+    }
+}
+
+/// Index of the highest-priority tid in `tids` (the first of equals).
+fn highest(tids: impl Iterator<Item = Tid>) -> Option<usize> {
+    let mut best: Option<(usize, i32)> = None;
+    for (i, t) in tids.enumerate() {
+        let p = thread::thread_priority_of(t);
+        if best.is_none_or(|(_, bp)| p > bp) {
+            best = Some((i, p));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+/// Waits until the value is positive, then decrements it.
+pub fn sema_down(sema: &Semaphore) {
+    assert!(!interrupt::in_external(), "sema_down in an interrupt handler");
+    cpu::without_interrupts(|| loop {
+        let me = thread::thread_tid();
+        let got = sema.state.with(|s| {
+            if s.value > 0 {
+                s.value -= 1;
+                true
+            } else {
+                s.waiters.push(me);
+                false
+            }
+        });
+        if got {
+            return;
+        }
+        thread::thread_block();
+    })
+}
+
+/// Decrements the value if it is positive; returns whether it did.
+pub fn sema_try_down(sema: &Semaphore) -> bool {
+    sema.state.with(|s| {
+        if s.value > 0 {
+            s.value -= 1;
+            true
+        } else {
+            false
+        }
+    })
+}
+
+/// Increments the value and wakes the highest-priority waiter, yielding to it if it
+/// outranks the caller. May be called from an interrupt handler.
+pub fn sema_up(sema: &Semaphore) {
+    cpu::without_interrupts(|| {
+        let woken = sema.state.with(|s| {
+            s.value += 1;
+            highest(s.waiters.iter().copied()).map(|i| s.waiters.remove(i))
+        });
+        if let Some(t) = woken {
+            thread::thread_unblock(t);
+        }
+        thread::preempt_check();
+    })
+}
+
+static NEXT_LOCK: AtomicU64 = AtomicU64::new(1);
+
+/// A lock: held by at most one thread, released only by its holder; not recursive.
+pub struct Lock {
+    id: LockId,
+    sema: Semaphore,
+}
+
+impl Lock {
+    /// `lock_init`.
+    pub fn new() -> Lock {
+        Lock { id: NEXT_LOCK.fetch_add(1, Ordering::Relaxed), sema: Semaphore::new(1) }
+    }
+
+    pub fn holder(&self) -> Option<Tid> {
+        thread::lock_holder(self.id)
+    }
+}
+
+impl Default for Lock {
+    fn default() -> Self {
+        Lock::new()
+    }
+}
+
+pub fn lock_held_by_current_thread(lock: &Lock) -> bool {
+    lock.holder() == Some(thread::thread_tid())
+}
+
+/// Acquires `lock`, sleeping until it is free; while it waits, the caller donates its
+/// priority to the holder (and on down the chain of holders).
+pub fn lock_acquire(lock: &Lock) {
+    assert!(!lock_held_by_current_thread(lock), "lock_acquire: already held");
+    cpu::without_interrupts(|| {
+        thread::donate_wait(lock.id);
+        sema_down(&lock.sema);
+        thread::lock_taken(lock.id);
+    })
+}
+
+/// Acquires `lock` if it is free; returns whether it did.
+pub fn lock_try_acquire(lock: &Lock) -> bool {
+    assert!(!lock_held_by_current_thread(lock), "lock_try_acquire: already held");
+    cpu::without_interrupts(|| {
+        let ok = sema_try_down(&lock.sema);
+        if ok {
+            thread::lock_taken(lock.id);
+        }
+        ok
+    })
+}
+
+/// Releases `lock` (which the caller must hold): donations through it end, and the
+/// highest-priority waiter gets it.
+pub fn lock_release(lock: &Lock) {
+    assert!(lock_held_by_current_thread(lock), "lock_release: not the holder");
+    cpu::without_interrupts(|| {
+        thread::lock_dropped(lock.id);
+        sema_up(&lock.sema);
+    })
+}
+
+/// A condition variable: waiters each sleep on their own semaphore.
+pub struct Condition {
+    waiters: IrqCell<Vec<(Tid, Arc<Semaphore>)>>,
+}
+
+impl Condition {
+    /// `cond_init`.
+    pub const fn new() -> Condition {
+        Condition { waiters: IrqCell::new(Vec::new()) }
+    }
+}
+
+impl Default for Condition {
+    fn default() -> Self {
+        Condition::new()
+    }
+}
+
+/// Atomically releases `lock` and waits for a signal, then reacquires `lock`.
+pub fn cond_wait(cond: &Condition, lock: &Lock) {
+    assert!(lock_held_by_current_thread(lock), "cond_wait: lock not held");
+    let sema = Arc::new(Semaphore::new(0));
+    let me = thread::thread_tid();
+    cond.waiters.with(|w| w.push((me, sema.clone())));
+    lock_release(lock);
+    sema_down(&sema);
+    lock_acquire(lock);
+}
+
+/// Wakes the highest-priority waiter, if any. The caller must hold `lock`.
+pub fn cond_signal(cond: &Condition, lock: &Lock) {
+    assert!(lock_held_by_current_thread(lock), "cond_signal: lock not held");
+    let woken = cond.waiters.with(|w| highest(w.iter().map(|(t, _)| *t)).map(|i| w.remove(i)));
+    if let Some((_, sema)) = woken {
+        sema_up(&sema);
+    }
+}
+
+/// Wakes every waiter.
+pub fn cond_broadcast(cond: &Condition, lock: &Lock) {
+    while cond.waiters.with(|w| !w.is_empty()) {
+        cond_signal(cond, lock);
+    }
+}
