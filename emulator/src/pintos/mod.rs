@@ -8,10 +8,15 @@
 //! temporary scratch disk. Disks are attached as QEMU's `index=0..3`: hd0:0 boot,
 //! hd0:1 file system, hd1:0 scratch, hd1:1 swap. The serial console goes to stdout.
 //!
-//! Exit statuses: 0 the guest powered off; 1 a bad option, image or file (one line on
-//! stderr); 3 triple fault; 4 halted forever (HLT with interrupts off, or idle with no
-//! timer); 5 the guest reset the machine; 124 timeout (after printing `TIMEOUT`, as the
-//! KAIST utility does); for isa-debug-exit, the status QEMU would give ((v << 1) | 1).
+//! Exit statuses: 1 for a bad option, image or file (one line on stderr). Every guest
+//! outcome exits 0 by default, as with the KAIST utility (which ignores QEMU's status):
+//! the test Makefiles run without `-k`, so any other status would stop `make check` at
+//! the first kernel that panics into a triple fault or times out. A get file the kernel
+//! did not write is reported on stderr and skipped, also with status 0. With
+//! `--exit-status`: 0 the guest powered off; 1 a get file is missing; 3 triple fault;
+//! 4 halted forever (HLT with interrupts off, or idle with no timer); 5 the guest reset
+//! the machine; 124 timeout (after printing `TIMEOUT`, as the KAIST utility does); for
+//! isa-debug-exit, the status QEMU would give ((v << 1) | 1).
 
 pub mod options;
 pub mod scratch;
@@ -150,10 +155,16 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<i32> {
             bytes.extend_from_slice(&sector);
         }
         let names: Vec<String> = opts.get.iter().map(|g| g.guest.clone()).collect();
-        let files = scratch::get_records(&bytes, prepared.scratch_start, &names)?;
-        for (g, data) in opts.get.iter().zip(files) {
-            std::fs::write(&g.host, data).with_context(|| format!("writing {}", g.host.display()))?;
+        match scratch::get_records(&bytes, prepared.scratch_start, &names) {
+            Ok(files) => {
+                for (g, data) in opts.get.iter().zip(files) {
+                    std::fs::write(&g.host, data).with_context(|| format!("writing {}", g.host.display()))?;
+                }
+            }
+            // The KAIST utility prints "bad signature on scratch disk" and carries on.
+            Err(e) if !opts.exit_status => eprintln!("pintos: {e:#}"),
+            Err(e) => return Err(e.into()),
         }
     }
-    Ok(code)
+    Ok(if opts.exit_status { code } else { status::OK })
 }
