@@ -266,3 +266,33 @@ fn a_get_file_the_kernel_did_not_write_is_not_fatal() {
     let out = pintos(&dir, &["-g", "fs.tar:out.tar", "--exit-status", "--", "-q"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn a_missing_fs_disk_file_is_left_unattached() {
+    // `--fs-disk=tmp.dsk` when another test's `rm -f tmp.dsk` got there first: the KAIST
+    // utility attaches no disk and lets the kernel complain. The boot sector checks the
+    // primary slave's slot with int 0x13 AH=0x15 (get disk type) on drive 0x81 and powers
+    // off only if no such drive is there.
+    let dir = workdir("fsmissing");
+    std::fs::write(
+        dir.join("os.dsk"),
+        boot_disk(|a| {
+            let mut absent = a.create_label();
+            a.mov(dl, 0x81u32)?;
+            a.mov(ah, 0x15u32)?;
+            a.int(0x13)?;
+            a.jc(absent)?;
+            a.test(ah, ah)?;
+            a.je(absent)?;
+            a.cli()?;
+            a.hlt()?;
+            a.set_label(&mut absent)?;
+            power_off(a)
+        }),
+    )
+    .unwrap();
+    let out = pintos(&dir, &["-T", "5", "--fs-disk=tmp.dsk", "--swap-disk=gone.dsk", "--exit-status", "--", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("tmp.dsk") && err.contains("gone.dsk"), "{err}");
+}

@@ -56,6 +56,20 @@ fn open_disk(spec: &DiskSpec, what: &str) -> Result<Disk> {
     }
 }
 
+/// Opens a file-system or swap disk, except that a named image file that does not exist
+/// leaves the slot empty (with a note on stderr), as the KAIST utility does: it attaches
+/// `--fs-disk=FILE` only if FILE exists, and the kernel then reports the missing disk
+/// itself (e.g. `hd0:1 (hdb) not present`), which is what the test checkers expect.
+fn attach_if_present(spec: DiskSpec, what: &str) -> Option<Result<Disk>> {
+    if let DiskSpec::File(p) = &spec {
+        if !p.exists() {
+            eprintln!("pintos: {what} disk {} does not exist; not attached", p.display());
+            return None;
+        }
+    }
+    Some(open_disk(&spec, what))
+}
+
 /// `Some(spec)` as given, or the default file in the working directory if it exists.
 fn default_disk(given: &Option<DiskSpec>, file: &str) -> Option<DiskSpec> {
     given.clone().or_else(|| Path::new(file).exists().then(|| DiskSpec::File(PathBuf::from(file))))
@@ -81,8 +95,8 @@ pub fn prepare(opts: &Options) -> Result<Prepared> {
     scratch::set_command_line(&mut os, &options::kernel_argv(opts))?;
     let os = Disk::from_bytes(os).context("boot disk")?;
 
-    let fs = default_disk(&opts.fs_disk, "fs.dsk").map(|s| open_disk(&s, "file-system")).transpose()?;
-    let swap = default_disk(&opts.swap_disk, "swap.dsk").map(|s| open_disk(&s, "swap")).transpose()?;
+    let fs = default_disk(&opts.fs_disk, "fs.dsk").and_then(|s| attach_if_present(s, "file-system")).transpose()?;
+    let swap = default_disk(&opts.swap_disk, "swap.dsk").and_then(|s| attach_if_present(s, "swap")).transpose()?;
 
     let mut puts = Vec::new();
     for p in &opts.put {
