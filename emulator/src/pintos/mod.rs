@@ -9,10 +9,15 @@
 //! temporary scratch disk. Disks are attached as QEMU's `index=0..3`: hd0:0 boot,
 //! hd0:1 file system, hd1:0 scratch, hd1:1 swap. The serial console goes to stdout.
 //!
-//! Exit statuses: 0 the guest powered off; 1 a bad option, image or file (one line on
-//! stderr); 3 triple fault; 4 halted forever (HLT with interrupts off, or idle with no
-//! timer); 5 the guest reset the machine; 124 timeout (after printing `TIMEOUT`, as the
-//! KAIST utility does); for isa-debug-exit, the status QEMU would give ((v << 1) | 1).
+//! Exit statuses: 1 for a bad option, image or file (one line on stderr). Every guest
+//! outcome exits 0 by default, as with the KAIST utility (which ignores QEMU's status):
+//! the test Makefiles run without `-k`, so any other status would stop `make check` at
+//! the first kernel that panics into a triple fault or times out. A get file the kernel
+//! did not write is reported on stderr and skipped, also with status 0. With
+//! `--exit-status`: 0 the guest powered off; 1 a get file is missing; 3 triple fault;
+//! 4 halted forever (HLT with interrupts off, or idle with no timer); 5 the guest reset
+//! the machine; 124 timeout (after printing `TIMEOUT`, as the KAIST utility does); for
+//! isa-debug-exit, the status QEMU would give ((v << 1) | 1).
 
 pub mod options;
 pub mod scratch;
@@ -50,6 +55,20 @@ fn open_disk(spec: &DiskSpec, what: &str) -> Result<Disk> {
             Disk::zeroed(n * options::DISK_UNIT).with_context(|| format!("{what} disk of size {n}"))
         }
     }
+}
+
+/// Opens a file-system or swap disk, except that a named image file that does not exist
+/// leaves the slot empty (with a note on stderr), as the KAIST utility does: it attaches
+/// `--fs-disk=FILE` only if FILE exists, and the kernel then reports the missing disk
+/// itself (e.g. `hd0:1 (hdb) not present`), which is what the test checkers expect.
+fn attach_if_present(spec: DiskSpec, what: &str) -> Option<Result<Disk>> {
+    if let DiskSpec::File(p) = &spec {
+        if !p.exists() {
+            eprintln!("pintos: {what} disk {} does not exist; not attached", p.display());
+            return None;
+        }
+    }
+    Some(open_disk(&spec, what))
 }
 
 /// `Some(spec)` as given, or the default file in the working directory if it exists.
@@ -99,8 +118,8 @@ pub fn prepare(opts: &Options) -> Result<Prepared> {
     scratch::set_command_line(&mut os, &options::kernel_argv(opts))?;
     let os = Disk::from_bytes(os).context("boot disk")?;
 
-    let fs = default_disk(&opts.fs_disk, "fs.dsk").map(|s| open_disk(&s, "file-system")).transpose()?;
-    let swap = default_disk(&opts.swap_disk, "swap.dsk").map(|s| open_disk(&s, "swap")).transpose()?;
+    let fs = default_disk(&opts.fs_disk, "fs.dsk").and_then(|s| attach_if_present(s, "file-system")).transpose()?;
+    let swap = default_disk(&opts.swap_disk, "swap.dsk").and_then(|s| attach_if_present(s, "swap")).transpose()?;
 
     let mut puts = Vec::new();
     for p in &opts.put {
@@ -208,10 +227,19 @@ pub fn run_report(opts: &Options, out: &mut dyn Write) -> Result<RunReport> {
             bytes.extend_from_slice(&sector);
         }
         let names: Vec<String> = opts.get.iter().map(|g| g.guest.clone()).collect();
-        let files = scratch::get_records(&bytes, prepared.scratch_start, &names)?;
-        for (g, data) in opts.get.iter().zip(files) {
-            std::fs::write(&g.host, data).with_context(|| format!("writing {}", g.host.display()))?;
+        match scratch::get_records(&bytes, prepared.scratch_start, &names) {
+            Ok(files) => {
+                for (g, data) in opts.get.iter().zip(files) {
+                    std::fs::write(&g.host, data).with_context(|| format!("writing {}", g.host.display()))?;
+                }
+            }
+            // The KAIST utility prints "bad signature on scratch disk" and carries on.
+            Err(e) if !opts.exit_status => diagnostics.push(format!("{e:#}")),
+            Err(e) => return Err(e.into()),
         }
     }
-    Ok(RunReport { status: code, outcome, diagnostics })
+    // Like the KAIST utility, the command succeeds whatever the guest did, so `make check`
+    // (run without -k) goes on past a crashed kernel; --exit-status gives the details.
+    let status = if opts.exit_status { code } else { status::OK };
+    Ok(RunReport { status, outcome, diagnostics })
 }

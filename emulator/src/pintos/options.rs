@@ -125,6 +125,11 @@ pub struct Options {
     /// slices (more timer interrupts per instruction) and shake out kernel races.
     #[arg(long = "rate", value_name = "IPS", default_value_t = crate::machine::DEFAULT_RATE, value_parser = clap::value_parser!(u64).range(1000..))]
     pub rate: u64,
+    /// Exit with a status that tells how the guest ended (3 triple fault, 4 halted,
+    /// 5 reset, 124 timeout, 1 missing get file). Without it, like the KAIST utility, every
+    /// guest outcome exits 0 so that `make check` goes on to the next test.
+    #[arg(long = "exit-status")]
+    pub exit_status: bool,
     /// Accepted for compatibility with the Pintos Makefiles; ignored.
     #[arg(long = "qemu", hide = true)]
     pub qemu: bool,
