@@ -84,6 +84,9 @@ pub fn command_line(setup: &Setup, test: &Test) -> Result<Vec<String>, RunError>
     let mut a: Vec<String> = vec!["-v".into(), "-k".into(), "-T".into(), test.timeout.to_string(), "-m".into(), test.memory.to_string()];
     a.push(format!("--host-timeout={}", test.timeout * setup.host_timeout_factor));
     a.push(format!("--os-disk={}", setup.os_disk.display()));
+    if let Some(rate) = test.rate {
+        a.push(format!("--rate={rate}"));
+    }
     let fs = setup.project.has_filesys();
     if fs {
         a.push(format!("--fs-disk={}", test.fs_disk));
@@ -200,7 +203,7 @@ mod tests {
     fn threads_project_command_line() {
         let s = setup(Project::Threads, Path::new("/b"));
         let a = command_line(&s, find("tests/threads/mlfqs/mlfqs-load-1").unwrap()).unwrap();
-        assert_eq!(a, ["-v", "-k", "-T", "480", "-m", "20", "--host-timeout=9600", "--os-disk=/b/os.dsk", "--", "-q", "-mlfqs", "run", "mlfqs-load-1"]);
+        assert_eq!(a, ["-v", "-k", "-T", "480", "-m", "20", "--host-timeout=9600", "--os-disk=/b/os.dsk", "--rate=10000000", "--", "-q", "-mlfqs", "run", "mlfqs-load-1"]);
     }
 
     #[test]

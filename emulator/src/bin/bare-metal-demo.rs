@@ -1,4 +1,4 @@
-//! The demo the README's main job runs, in two parts:
+//! The bare-metal CPU demo (`cargo run --release -p emulator --bin bare-metal-demo`), in two parts:
 //! 1. the CPU alone: the bare-metal guest (guests/bare_metal.S) goes from real mode through
 //!    protected mode into long mode, takes an exception and returns; its reports, the
 //!    instruction count and anything the emulator could not execute are printed;

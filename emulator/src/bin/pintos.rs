@@ -1,10 +1,39 @@
 //! `pintos`: run a Pintos kernel on the deterministic emulator (drop-in for the
 //! Pintos-KAIST utility). See `emulator::pintos` for options and exit statuses.
+//!
+//! `pintos test ARGS...` runs the grading harness instead: it executes the sibling
+//! `pintos-test` binary (crate `pintos-tests`) with ARGS. It is a separate executable
+//! because the harness depends on this crate, so linking it in here would be a cycle.
 
 use clap::Parser;
 use emulator::pintos::{self, Options};
 
+/// Runs `pintos-test` from this executable's directory with `args`, inheriting stdio, and
+/// exits with its status.
+fn run_pintos_test(args: Vec<std::ffi::OsString>) -> ! {
+    let exe = std::env::current_exe().ok().and_then(|e| e.parent().map(|d| d.join(format!("pintos-test{}", std::env::consts::EXE_SUFFIX))));
+    let Some(exe) = exe.filter(|p| p.is_file()) else {
+        eprintln!("pintos: pintos-test not found next to pintos; run cargo build --release");
+        std::process::exit(pintos::status::ERROR);
+    };
+    match std::process::Command::new(&exe).args(args).status() {
+        // A signal death has no code; report it as the harness's set-up error status.
+        Ok(status) => std::process::exit(status.code().unwrap_or(2)),
+        Err(e) => {
+            eprintln!("pintos: cannot run {}: {e}", exe.display());
+            std::process::exit(pintos::status::ERROR);
+        }
+    }
+}
+
 fn main() {
+    let mut argv = std::env::args_os();
+    let _ = argv.next();
+    if let Some(first) = argv.next() {
+        if first == "test" {
+            run_pintos_test(argv.collect());
+        }
+    }
     let opts = match Options::try_parse() {
         Ok(o) => o,
         Err(e) if !e.use_stderr() => {

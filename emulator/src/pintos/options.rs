@@ -76,7 +76,16 @@ fn parse_disk(s: &str) -> Result<DiskSpec, String> {
 }
 
 #[derive(Parser, Clone, Debug)]
-#[command(name = "pintos", about = "Run a Pintos kernel on the deterministic x86-64 emulator", version)]
+#[command(
+    name = "pintos",
+    about = "Run a Pintos kernel on the deterministic x86-64 emulator",
+    version,
+    after_help = "Tests: `pintos test [PREFIX...] [--out DIR] [-j N] [--os-disk FILE] [--project P] [--grade] [--list]`\n\
+                  runs Pintos tests and checks them like `make check` (it runs the pintos-test binary\n\
+                  next to this one; `pintos test --help` for its options). Without ./os.dsk or\n\
+                  --os-disk it tests the built-in kernel with the threads project:\n\
+                  `pintos test tests/threads` runs all 27 threads tests."
+)]
 pub struct Options {
     /// No VGA display (always the case: the console is the serial port on stdout).
     #[arg(short = 'v', long = "no-vga")]

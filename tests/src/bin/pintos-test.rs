@@ -1,5 +1,7 @@
 //! `pintos-test`: run catalogue tests on the emulator and check them as Pintos'
 //! `make check` does (`pintos-test tests/threads/alarm --os-disk build/os.dsk`).
+//! Also reached as `pintos test ...`: the `pintos` launcher hands that subcommand to this
+//! executable (see emulator/src/bin/pintos.rs).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -22,13 +24,15 @@ struct Args {
     /// Tests to run at once (default: every core).
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
-    /// Boot disk with the kernel (default: ./os.dsk).
-    #[arg(long = "os-disk", default_value = "os.dsk")]
-    os_disk: PathBuf,
+    /// Boot disk with the kernel (default: ./os.dsk, else the built-in kernel that
+    /// `cargo build` writes to target/pintos/os.dsk, as the `pintos` launcher does).
+    #[arg(long = "os-disk")]
+    os_disk: Option<PathBuf>,
     /// Which project's build this kernel is: decides the test set, the disks each run
-    /// gets, the kernel flags and the grade weights.
-    #[arg(long, value_enum, default_value_t = Project::Vm)]
-    project: Project,
+    /// gets, the kernel flags and the grade weights. Default: threads for the built-in
+    /// kernel (our Rust kernel implements project 1), else vm (a full KAIST build).
+    #[arg(long, value_enum)]
+    project: Option<Project>,
     /// Directory to search for test programs and put files (repeatable; default: the
     /// os.dsk's directory and the source tree two levels above it).
     #[arg(long = "search")]
@@ -54,23 +58,49 @@ fn main() {
     }
 }
 
+/// The boot disk and whether it is the built-in kernel: `--os-disk`, else `./os.dsk` (a
+/// Pintos build directory), else the image `cargo build` made next to this executable
+/// (the `pintos` launcher's rule, so `pintos test` and `pintos -- run` boot the same).
+fn boot_disk(given: Option<PathBuf>) -> Result<(PathBuf, bool)> {
+    if let Some(p) = given {
+        if !p.is_file() {
+            bail!("boot disk {} not found", p.display());
+        }
+        return Ok((p, false));
+    }
+    let local = PathBuf::from("os.dsk");
+    if local.is_file() {
+        return Ok((local, false));
+    }
+    match std::env::current_exe().ok().and_then(|exe| emulator::pintos::builtin_os_disk(&exe)) {
+        Some(p) => Ok((p, true)),
+        None => bail!("no ./os.dsk and no built-in kernel (target/pintos/os.dsk; run cargo build --release): run from a Pintos build directory or pass --os-disk"),
+    }
+}
+
 fn real_main() -> Result<i32> {
     let args = Args::parse();
-    let tests = runner::select(args.project, &args.prefixes);
+    // --list needs no boot disk; it only decides the default project.
+    let disk = boot_disk(args.os_disk.clone());
+    let builtin = matches!(disk, Ok((_, true)));
+    let project = args.project.unwrap_or(if builtin { Project::Threads } else { Project::Vm });
+    let tests = runner::select(project, &args.prefixes);
     if tests.is_empty() {
-        bail!("no test of the {:?} project matches {:?}", args.project, args.prefixes);
+        bail!("no test of the {project:?} project matches {:?}", args.prefixes);
     }
     if args.list {
+        match &disk {
+            Ok((p, b)) => println!("boot disk {}{}, project {project:?}", p.display(), if *b { " (built-in kernel)" } else { "" }),
+            Err(e) => println!("project {project:?} ({e:#})"),
+        }
         for t in &tests {
-            println!("{} weight={} timeout={} memory={} fs={} swap={} flags={:?} args={:?} puts={:?}", t.path, t.weight, t.timeout, t.memory, t.fs_disk, t.swap_disk, t.kernel_flags, t.args, t.puts);
+            println!("{} weight={} timeout={} memory={} rate={} fs={} swap={} flags={:?} args={:?} puts={:?}", t.path, t.weight, t.timeout, t.memory, t.rate.map_or("default".into(), |r| r.to_string()), t.fs_disk, t.swap_disk, t.kernel_flags, t.args, t.puts);
         }
         return Ok(0);
     }
-    if !args.os_disk.is_file() {
-        bail!("boot disk {} not found (run from a Pintos build directory or pass --os-disk)", args.os_disk.display());
-    }
-    let search = if args.search.is_empty() { runner::Setup::default_search(&args.os_disk) } else { args.search.clone() };
-    let setup = runner::Setup { project: args.project, os_disk: args.os_disk.clone(), search, out: args.out.clone(), host_timeout_factor: args.host_timeout_factor };
+    let (os_disk, _) = disk?;
+    let search = if args.search.is_empty() { runner::Setup::default_search(&os_disk) } else { args.search.clone() };
+    let setup = runner::Setup { project, os_disk: os_disk.clone(), search, out: args.out.clone(), host_timeout_factor: args.host_timeout_factor };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
 
     let runs = runner::run_all(&setup, &tests, jobs, |r| {
@@ -102,7 +132,7 @@ fn real_main() -> Result<i32> {
     }
     if args.grade {
         let verdicts: BTreeMap<String, bool> = runs.iter().map(|r| (r.path.clone(), r.verdict.pass)).collect();
-        let report = grade::grade(args.project, &verdicts).render();
+        let report = grade::grade(project, &verdicts).render();
         std::fs::write(args.out.join("grade"), &report).context("writing the grade file")?;
         print!("\n{report}");
     }
