@@ -41,6 +41,8 @@ pub const PORT_DATA: u16 = 0x71;
 
 /// 2026-01-01T00:00:00Z in Unix seconds.
 pub const DEFAULT_EPOCH: u64 = 1_767_225_600;
+/// 9999-12-31T23:59:59Z, the last time the registers can show.
+const MAX_EPOCH: u64 = 253_402_300_799;
 
 const NS_PER_SEC: u64 = 1_000_000_000;
 /// UIP reads 1 during this much of the end of every second.
@@ -179,8 +181,10 @@ pub struct Cmos {
 
 impl Cmos {
     /// A CMOS for a machine with `ram_bytes` of RAM whose clock reads `epoch` (Unix seconds)
-    /// at virtual time 0.
+    /// at virtual time 0. Epochs past year 9999 are clamped there (the clock has four
+    /// decimal digits of year).
     pub fn new(ram_bytes: u64, epoch: u64) -> Cmos {
+        let epoch = epoch.min(MAX_EPOCH);
         let mut ram = [0u8; 128];
         ram[REG_A as usize] = 0x26; // 32.768 kHz time base, 1024 Hz periodic rate
         ram[REG_B as usize] = B_24H; // BCD, 24-hour, as a BIOS leaves it
@@ -625,6 +629,14 @@ mod tests {
         assert!(!c.irq());
         assert_eq!(reg(&mut c, REG_B), 0x02);
         assert_eq!(reg(&mut c, REG_SECONDS), 0x01);
+    }
+
+    #[test]
+    fn test_huge_epoch_clamped_to_year_9999() {
+        let mut c = Cmos::new(1 << 20, u64::MAX);
+        c.advance(u64::MAX);
+        assert_eq!(reg(&mut c, REG_CENTURY), 0x99);
+        assert_eq!(days_from_civil(9999, 12, 31) * 86_400 + 86_399, MAX_EPOCH as i64);
     }
 
     #[test]

@@ -12,6 +12,23 @@
 //! * A guest access the device does not understand (unknown register, wrong size) is
 //!   counted in the device's `misses` and answered like hardware would (reads return all
 //!   ones); it is never a panic.
+//! * 8-bit devices answer a 16- or 32-bit port access as the ISA bus does: split into byte
+//!   accesses at consecutive ports, least significant first ([`read_split`],
+//!   [`write_split`]). Real 16-bit registers (ACPI PM1a control at 0x604) take the word.
+//!
+//! # Wiring (what the machine does with each device)
+//! | device | ports / memory | interrupt | the machine calls |
+//! |---|---|---|---|
+//! | [`pic::Pic`] | 0x20-0x21, 0xA0-0xA1, 0x4D0-0x4D1 | INTR | `set_irq(line, level)` with every device level; `interrupt_pending()`, `acknowledge()` for the CPU |
+//! | [`pit::Pit`] | 0x40-0x43, 0x61 | IRQ0 edges | `advance(now)` before each access and at `next_event()`; per edge from `take_irq0_edges()`: `set_irq(0, true)` then `set_irq(0, false)` |
+//! | [`uart::Uart`] | 0x3F8-0x3FF (COM1), 0x2F8-0x2FF (COM2) | `irq()` → IRQ4 / IRQ3 | `take_output()`, `push_input(bytes)` |
+//! | [`cmos::Cmos`] | 0x70-0x71 | `irq()` → IRQ8 | `advance(now)` before each access and at `next_event()` |
+//! | [`kbc::Kbc`] | 0x60, 0x64, 0x92 | `irq1()`, `irq12()` | `a20_enabled()`, `take_reset_request()` |
+//! | [`vga::Vga`] | 0x3B4-0x3B5, 0x3BA, 0x3C0-0x3CF, 0x3D4-0x3D5, 0x3DA; MMIO 0xA0000-0xBFFFF | — | `mmio_read`, `mmio_write`, `screen_text()` |
+//! | [`power::Power`] | 0x604-0x605, 0x8900, 0x501, 0xCF9, 0x80, 0xE9 | — | `take_request()`, `take_debug_output()` |
+//!
+//! After every port access and every `advance`, sample the `irq` levels and pass them to
+//! [`pic::Pic::set_irq`] (the PIC detects the edges).
 
 /// Virtual time in nanoseconds since power-on.
 pub type Nanos = u64;

@@ -852,6 +852,35 @@ mod tests {
     }
 
     #[test]
+    fn test_irq0_edges_drive_pic_once_per_period() {
+        use crate::devices::pic::Pic;
+        let mut pic = Pic::new();
+        for (port, v) in [(0x20, 0x11), (0x21, 0x20), (0x21, 0x04), (0x21, 0x01), (0x21, 0xfe)] {
+            pic.write(port, 1, v);
+        }
+        let mut pit = Pit::new();
+        pintos_timer(&mut pit);
+        let mut delivered = 0;
+        // The machine's loop: run to the next event, advance, raise one edge per tick, let
+        // the CPU take the interrupt and EOI it.
+        for _ in 0..50 {
+            let t = pit.next_event().unwrap();
+            pit.advance(t);
+            for _ in 0..pit.take_irq0_edges() {
+                pic.set_irq(0, true);
+                pic.set_irq(0, false);
+            }
+            while pic.interrupt_pending() {
+                assert_eq!(pic.acknowledge(), 0x20);
+                pic.write(0x20, 1, 0x20);
+                delivered += 1;
+            }
+        }
+        assert_eq!(delivered, 50);
+        assert_eq!(pit.now, time_of_tick(50 * 11932));
+    }
+
+    #[test]
     fn test_unknown_port_counts_miss() {
         let mut p = Pit::new();
         assert_eq!(p.read(0x44, 1), 0xff);
