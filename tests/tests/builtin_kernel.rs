@@ -2,7 +2,8 @@
 //! --os-disk, tests the built-in kernel (target/pintos/os.dsk, our Rust Pintos kernel)
 //! as the threads project, passes a few fast threads tests with the harness's checker,
 //! and files the results in the Pintos build-directory layout. Also checks that the
-//! `pintos` launcher hands `pintos test` to it. Kept to fast tests (a few seconds).
+//! `pintos` launcher hands `pintos test` to it, and runs the whole threads suite (all 27
+//! tests, checked with Pintos' rules) as the README's main job does.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -86,5 +87,21 @@ fn pintos_launcher_dispatches_test_to_pintos_test() {
     let (out, text) = run(&lone, &["test", "tests/threads"], &dir);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert_eq!(text.trim(), "pintos: pintos-test not found next to pintos; run cargo build --release");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// All 27 threads tests on our kernel, each with its catalogue settings, checked by the
+/// harness (exact specs, the alarm and fifo rules, the mlfqs tolerance checks).
+#[test]
+fn whole_threads_suite_passes_on_the_builtin_kernel() {
+    assert_builtin_kernel_exists();
+    let dir = scratch_dir("suite");
+    let (out, text) = run(Path::new(PINTOS_TEST), &["tests/threads", "--out", "out", "-j", "2"], &dir);
+    assert!(out.status.success(), "{text}");
+    let passes = text.lines().filter(|l| l.starts_with("pass tests/threads/")).count();
+    // Each test is reported as it finishes and again in the final list.
+    assert_eq!(passes, 2 * 27, "{text}");
+    assert!(!text.contains("FAIL"), "{text}");
+    assert!(text.contains("All 27 tests passed."), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
