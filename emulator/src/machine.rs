@@ -387,7 +387,7 @@ impl Machine {
                 }
             }
             slices += 1;
-            if slices % 64 == 0 {
+            if slices.is_multiple_of(64) {
                 if let Some(h) = limits.host_time {
                     if start.elapsed() >= h {
                         break Outcome::HostTimeout;

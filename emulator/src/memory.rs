@@ -62,7 +62,7 @@ impl PhysMemory {
         if size < 2 << 20 {
             return Err(MemoryError::TooSmall(size));
         }
-        if size % PAGE_SIZE != 0 {
+        if !size.is_multiple_of(PAGE_SIZE) {
             return Err(MemoryError::Unaligned(size));
         }
         if size > 64 << 30 {
@@ -83,7 +83,7 @@ impl PhysMemory {
     pub fn region(&self, pa: u64) -> Region {
         if pa >= self.size {
             Region::Mmio
-        } else if pa < HOLE_START || pa >= HOLE_END {
+        } else if !(HOLE_START..HOLE_END).contains(&pa) {
             Region::Ram
         } else if pa >= ROM_START {
             Region::Rom

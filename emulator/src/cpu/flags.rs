@@ -101,7 +101,7 @@ pub const fn sext<const S: usize>(v: u64) -> i64 {
 
 #[inline(always)]
 fn parity(v: u64) -> bool {
-    (v as u8).count_ones() % 2 == 0
+    (v as u8).count_ones().is_multiple_of(2)
 }
 
 impl Flags {

@@ -114,7 +114,7 @@ impl Cpu {
         let (lo, hi, desc) = self.read_gate(bus, v, kind, true)?;
         let sel = ((lo >> 16) & 0xffff) as u16;
         let target = (lo & 0xffff) | ((lo >> 32) & 0xffff_0000) | (hi << 32);
-        let ist = ((lo >> 32) & 7) as u64;
+        let ist = (lo >> 32) & 7;
         let d = Segment::from_descriptor(sel, desc);
         let new_cpl = if d.attr & ATTR_DC != 0 { self.cpl } else { d.dpl() };
         let old_ss = self.seg[SS as usize].selector as u64;

@@ -435,7 +435,7 @@ fn set_flag(cpu: &mut Cpu, bit: u64, on: bool) {
 }
 
 fn bcd(v: u64) -> u64 {
-    (v / 10 % 10) << 4 | v % 10
+    ((v / 10 % 10) << 4) | (v % 10)
 }
 
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.

@@ -79,7 +79,7 @@ impl Access {
         Self { write: false, user, fetch: true }
     }
     fn error_code(&self) -> u32 {
-        (self.write as u32) * pf::W | (self.user as u32) * pf::U | (self.fetch as u32) * pf::I
+        ((self.write as u32) * pf::W) | ((self.user as u32) * pf::U) | ((self.fetch as u32) * pf::I)
     }
 }
 
@@ -169,7 +169,7 @@ pub fn walk(mem: &mut PhysMemory, ctl: &PagingControl, lin: u64, acc: Access) ->
         return Ok(Translation { phys: a20(lin & 0xffff_ffff, ctl.a20), perm: Perm::ALL, page_mask: 0xfff });
     }
     let fault = |present: bool, rsvd: bool| {
-        Exception::pf(lin, acc.error_code() | present as u32 * pf::P | rsvd as u32 * pf::RSVD)
+        Exception::pf(lin, acc.error_code() | (present as u32 * pf::P) | (rsvd as u32 * pf::RSVD))
     };
     let nxe = ctl.efer & EFER_NXE != 0;
     let pge = ctl.cr4 & CR4_PGE != 0;

@@ -77,7 +77,7 @@ pub(crate) fn check_io(cpu: &mut Cpu, bus: &mut dyn Bus, port: u16, size: u8) ->
     if !tss_ok {
         return Err(Exception::gp(0));
     }
-    let base = cpu.read_sys::<2>(bus, cpu.tr.base.wrapping_add(0x66))? as u64;
+    let base = cpu.read_sys::<2>(bus, cpu.tr.base.wrapping_add(0x66))?;
     let byte = base + (port as u64 >> 3);
     if byte + 1 > cpu.tr.limit as u64 {
         return Err(Exception::gp(0));
