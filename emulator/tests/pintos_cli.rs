@@ -297,3 +297,38 @@ fn a_missing_fs_disk_file_is_left_unattached() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("tmp.dsk") && err.contains("gone.dsk"), "{err}");
 }
+
+#[test]
+fn stdin_reaches_the_guest_on_com1() {
+    // Echoes COM1 input back to COM1 until a newline, then powers off.
+    let dir = workdir("stdin");
+    std::fs::write(
+        dir.join("os.dsk"),
+        boot_disk(|a| {
+            let mut wait = a.create_label();
+            a.set_label(&mut wait)?;
+            a.mov(dx, 0x3fdu32)?;
+            a.in_(al, dx)?;
+            a.test(al, 1)?;
+            a.jz(wait)?;
+            a.mov(dx, 0x3f8u32)?;
+            a.in_(al, dx)?;
+            a.out(dx, al)?;
+            a.cmp(al, b'\n' as u32)?;
+            a.jne(wait)?;
+            power_off(a)
+        }),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pintos"))
+        .args(["-T", "1", "--rate", "10000000"])
+        .current_dir(&dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"typed input\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "typed input\n");
+}

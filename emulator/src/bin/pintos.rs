@@ -5,6 +5,8 @@
 //! `pintos-test` binary (crate `pintos-tests`) with ARGS. It is a separate executable
 //! because the harness depends on this crate, so linking it in here would be a cycle.
 
+use std::io::{IsTerminal, Read};
+
 use clap::Parser;
 use emulator::pintos::{self, Options};
 
@@ -50,6 +52,18 @@ fn main() {
         }
     };
     let mut stdout = std::io::stdout().lock();
+    // Console input: all of stdin (up to 1 MiB) when it is a file or a pipe, read before the
+    // run so that when the bytes arrive cannot depend on host timing. A terminal gives
+    // none (interactive typing would make runs irreproducible).
+    let mut opts = opts;
+    if !std::io::stdin().is_terminal() {
+        let mut input = Vec::new();
+        if let Err(e) = std::io::stdin().lock().take(1 << 20).read_to_end(&mut input) {
+            eprintln!("pintos: reading stdin: {e}");
+            std::process::exit(pintos::status::ERROR);
+        }
+        opts.console_input = input;
+    }
     match pintos::run(&opts, &mut stdout) {
         Ok(code) => std::process::exit(code),
         Err(e) => {

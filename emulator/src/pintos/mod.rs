@@ -181,6 +181,7 @@ pub fn run_report(opts: &Options, out: &mut dyn Write) -> Result<RunReport> {
     }
     let prepared = prepare(opts)?;
     let mut machine = Machine::new(prepared.config)?;
+    machine.bus.com1.push_input(&opts.console_input);
     let timeout = opts.timeout.map(Duration::from_secs);
     let host_time = match opts.host_timeout {
         Some(0) => None,

@@ -148,6 +148,10 @@ pub struct Options {
     pub jitter: Option<u64>,
     #[arg(short = 'r', long = "realtime", hide = true)]
     pub realtime: bool,
+    /// Bytes the guest receives on COM1, queued before the run starts (the `pintos`
+    /// command fills it from stdin when stdin is not a terminal; see `bin/pintos.rs`).
+    #[arg(skip)]
+    pub console_input: Vec<u8>,
     /// The kernel command line (after `--`).
     #[arg(last = true, value_name = "KERNEL ARGS")]
     pub kernel_args: Vec<String>,
