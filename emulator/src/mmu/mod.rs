@@ -364,6 +364,41 @@ mod tests {
     }
 
     #[test]
+    fn one_gib_pages_translate() {
+        let mut m = PhysMemory::new(4 << 20).unwrap();
+        // PML4[0] -> PDPT at 0x2000; PDPT[1] maps 1 GiB..2 GiB onto physical 0 (PS).
+        m.write_u64(0x1000, 0x2000 | 0x7).unwrap();
+        m.write_u64(0x2000 + 8, PTE_P | PTE_RW | PTE_PS).unwrap();
+        let ctl = long_ctl();
+        let t = walk(&mut m, &ctl, (1 << 30) + 0x12_3456, Access::read(false)).unwrap();
+        assert_eq!((t.phys, t.page_mask), (0x12_3456, (1 << 30) - 1));
+        // Bits 29:13 of a 1 GiB entry are reserved.
+        m.write_u64(0x2000 + 8, PTE_P | PTE_RW | PTE_PS | 1 << 20).unwrap();
+        let e = walk(&mut m, &ctl, 1 << 30, Access::read(false)).unwrap_err();
+        assert_eq!(e.error_code(), Some(pf::P | pf::RSVD));
+    }
+
+    #[test]
+    fn thirty_two_bit_paging_with_4k_and_4m_pages() {
+        let mut m = PhysMemory::new(16 << 20).unwrap();
+        // PD at 0x1000: PDE[1] -> PT at 0x2000 (4 KiB pages); PDE[2] a 4 MiB page at 8 MiB.
+        m.write_u32(0x1000 + 4, 0x2000 | 0x7).unwrap();
+        m.write_u32(0x2000 + 3 * 4, 0x5000 | 0x3).unwrap(); // 0x403000 -> 0x5000, supervisor
+        m.write_u32(0x1000 + 2 * 4, 0x80_0000 | 0x83).unwrap();
+        let ctl = PagingControl { cr0: CR0_PG | CR0_PE | CR0_WP, cr3: 0x1000, cr4: CR4_PSE, efer: 0, a20: true };
+        assert_eq!(walk(&mut m, &ctl, 0x40_3abc, Access::write(false)).unwrap().phys, 0x5abc);
+        assert_eq!(m.read_u32(0x2000 + 3 * 4).unwrap() & 0x60, 0x60, "A and D set");
+        let t = walk(&mut m, &ctl, 0x81_2345, Access::read(false)).unwrap();
+        assert_eq!((t.phys, t.page_mask), (0x81_2345, 0x3f_ffff));
+        // User access to the supervisor 4 KiB page faults with P|U.
+        let e = walk(&mut m, &ctl, 0x40_3000, Access::read(true)).unwrap_err();
+        assert_eq!(e.error_code(), Some(pf::P | pf::U));
+        // Without CR4.PSE the PS bit is ignored and the entry points at a page table.
+        let no_pse = PagingControl { cr4: 0, ..ctl };
+        assert_ne!(walk(&mut m, &no_pse, 0x81_2345, Access::read(false)).map(|t| t.phys), Ok(0x81_2345));
+    }
+
+    #[test]
     fn paging_off_honours_a20() {
         let mut m = tables();
         let ctl = PagingControl { a20: false, ..Default::default() };
