@@ -29,7 +29,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use crate::devices::ide::Disk;
-use crate::machine::{Config, Limits, Machine, Outcome, DEFAULT_EPOCH};
+use crate::machine::{Config, Limits, Machine, Outcome};
 pub use options::{DiskSpec, Options};
 
 /// Room left on the scratch disk for files the kernel writes back with `get`.
@@ -144,7 +144,7 @@ pub fn prepare(opts: &Options) -> Result<Prepared> {
     let config = Config {
         memory: opts.memory << 20,
         rate: opts.rate,
-        epoch: DEFAULT_EPOCH,
+        epoch: opts.epoch,
         disks: [[Some(os), fs], [scratch, swap]],
     };
     Ok(Prepared { config, scratch_start })

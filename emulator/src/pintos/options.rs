@@ -139,6 +139,10 @@ pub struct Options {
     /// guest outcome exits 0 so that `make check` goes on to the next test.
     #[arg(long = "exit-status")]
     pub exit_status: bool,
+    /// Real-time clock at power-on, in Unix seconds (the RTC then advances with virtual
+    /// time). Default: 2026-01-01T00:00:00Z.
+    #[arg(long = "epoch", value_name = "UNIX_SECONDS", default_value_t = crate::machine::DEFAULT_EPOCH)]
+    pub epoch: u64,
     /// Accepted for compatibility with the Pintos Makefiles; ignored.
     #[arg(long = "qemu", hide = true)]
     pub qemu: bool,
@@ -216,6 +220,13 @@ mod tests {
         assert!(Options::try_parse_from(["pintos", "--bogus"]).is_err());
         assert!(Options::try_parse_from(["pintos", "-p", ":x"]).is_err());
         assert!(Options::try_parse_from(["pintos", "-p", "x:fifteen-chars-x"]).is_err());
+    }
+
+    #[test]
+    fn epoch_defaults_and_can_be_set() {
+        assert_eq!(parse(&[]).epoch, crate::machine::DEFAULT_EPOCH);
+        assert_eq!(parse(&["--epoch", "0"]).epoch, 0);
+        assert!(Options::try_parse_from(["pintos", "--epoch", "-5"]).is_err());
     }
 
     #[test]
