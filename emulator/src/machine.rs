@@ -394,64 +394,83 @@ impl Machine {
                     }
                 }
             }
-            // Run to the next device event, the deadline, or the slice cap.
-            let next = self.bus.next_event().map(|ns| ns_to_ticks(ns, rate));
-            let mut until = now + MAX_SLICE;
-            for t in [next, deadline].into_iter().flatten() {
-                until = until.min(t.max(now + 1));
-            }
+            let mut cap = MAX_SLICE;
             if let Some(limit) = limits.instructions {
-                until = until.min(now + limit.saturating_sub(self.cpu.icount).max(1));
+                cap = cap.min(limit.saturating_sub(self.cpu.icount).max(1));
             }
-            match self.cpu.run(&mut self.bus, until - now) {
-                Exit::Budget | Exit::Stopped => {}
-                Exit::Halted => {
-                    let mut host = Host { bus: &mut self.bus, epoch: self.epoch, now_ns: ticks_to_ns(now, rate) };
-                    if self.bios.service(&mut self.cpu, &mut host) {
-                        continue;
-                    }
-                    // Skip to the next event; with none coming, the guest sleeps forever.
-                    // Ask the devices again: `next` was computed before the slice, and the
-                    // guest may have reprogrammed a timer since (a PIT set to 100 Hz just
-                    // before HLT must wake it in 10 ms, not at the old 18.2 Hz deadline,
-                    // where the missed ticks would coalesce into one).
-                    self.bus.sync_ns(ticks_to_ns(self.cpu.now(), rate));
-                    let next = self.bus.next_event().map(|ns| ns_to_ticks(ns, rate));
-                    let wake = [next, deadline].into_iter().flatten().min();
-                    match wake {
-                        Some(t) if t > self.cpu.now() => self.cpu.idle += t - self.cpu.now(),
-                        Some(_) => {}
-                        None => break Outcome::Idle,
-                    }
-                }
-                Exit::HaltedForever => {
-                    let mut host = Host { bus: &mut self.bus, epoch: self.epoch, now_ns: ticks_to_ns(now, rate) };
-                    if self.bios.service(&mut self.cpu, &mut host) {
-                        continue;
-                    }
-                    if !self.bus.pic.interrupt_pending() {
-                        break Outcome::HaltedForever;
-                    }
-                }
-                Exit::TripleFault => break Outcome::TripleFault(self.cpu.shutdown.clone().unwrap_or_default()),
-            }
-            match self.bus.request.take() {
-                Some(PowerRequest::PowerOff) => break Outcome::PowerOff,
-                Some(PowerRequest::Exit(code)) => break Outcome::DebugExit(code),
-                Some(PowerRequest::Reset) => break Outcome::Reset,
-                None => {}
+            if let Some(o) = self.step_slice(cap, deadline) {
+                break o;
             }
         };
         let out = self.take_console();
         if !out.is_empty() {
             on_output(&out);
         }
+        self.finish();
+        outcome
+    }
+
+    /// Runs one slice of at most `max` instructions (at least one tick), stopping early at
+    /// the next device event or at `deadline` (in ticks), then services halts and power
+    /// requests. Returns the outcome if the run is over. [`Machine::run`] is a loop around
+    /// this; a debugger calls it with `max = 1` to single-step.
+    pub fn step_slice(&mut self, max: u64, deadline: Option<u64>) -> Option<Outcome> {
+        let rate = self.bus.rate;
+        let now = self.cpu.now();
+        self.bus.sync_ns(ticks_to_ns(now, rate));
+        // Run to the next device event, the deadline, or the slice cap.
+        let next = self.bus.next_event().map(|ns| ns_to_ticks(ns, rate));
+        let mut until = now + max.max(1);
+        for t in [next, deadline].into_iter().flatten() {
+            until = until.min(t.max(now + 1));
+        }
+        match self.cpu.run(&mut self.bus, until - now) {
+            Exit::Budget | Exit::Stopped => {}
+            Exit::Halted => {
+                let mut host = Host { bus: &mut self.bus, epoch: self.epoch, now_ns: ticks_to_ns(now, rate) };
+                if self.bios.service(&mut self.cpu, &mut host) {
+                    return None;
+                }
+                // Skip to the next event; with none coming, the guest sleeps forever.
+                // Ask the devices again: `next` was computed before the slice, and the
+                // guest may have reprogrammed a timer since (a PIT set to 100 Hz just
+                // before HLT must wake it in 10 ms, not at the old 18.2 Hz deadline,
+                // where the missed ticks would coalesce into one).
+                self.bus.sync_ns(ticks_to_ns(self.cpu.now(), rate));
+                let next = self.bus.next_event().map(|ns| ns_to_ticks(ns, rate));
+                let wake = [next, deadline].into_iter().flatten().min();
+                match wake {
+                    Some(t) if t > self.cpu.now() => self.cpu.idle += t - self.cpu.now(),
+                    Some(_) => {}
+                    None => return Some(Outcome::Idle),
+                }
+            }
+            Exit::HaltedForever => {
+                let mut host = Host { bus: &mut self.bus, epoch: self.epoch, now_ns: ticks_to_ns(now, rate) };
+                if self.bios.service(&mut self.cpu, &mut host) {
+                    return None;
+                }
+                if !self.bus.pic.interrupt_pending() {
+                    return Some(Outcome::HaltedForever);
+                }
+            }
+            Exit::TripleFault => return Some(Outcome::TripleFault(self.cpu.shutdown.clone().unwrap_or_default())),
+        }
+        match self.bus.request.take() {
+            Some(PowerRequest::PowerOff) => Some(Outcome::PowerOff),
+            Some(PowerRequest::Exit(code)) => Some(Outcome::DebugExit(code)),
+            Some(PowerRequest::Reset) => Some(Outcome::Reset),
+            None => None,
+        }
+    }
+
+    /// Flushes the disk images to their files (at the end of a run).
+    pub fn finish(&mut self) {
         // Host I/O errors were already reported to the guest; a failed final sync is too late
         // to report anywhere but here.
         if let Err(e) = self.bus.ide.flush_all() {
             eprintln!("warning: flushing disk images failed: {e}");
         }
-        outcome
     }
 }
 

@@ -19,6 +19,7 @@
 //! the machine; 124 timeout (after printing `TIMEOUT`, as the KAIST utility does); for
 //! isa-debug-exit, the status QEMU would give ((v << 1) | 1).
 
+pub mod gdb;
 pub mod options;
 pub mod scratch;
 
@@ -176,9 +177,6 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<i32> {
 /// Runs the kernel as the options say, streaming the console to `out`, and returns the
 /// exit status, the outcome and the diagnostics instead of printing them.
 pub fn run_report(opts: &Options, out: &mut dyn Write) -> Result<RunReport> {
-    if opts.gdb {
-        bail!("--gdb is not supported yet");
-    }
     let prepared = prepare(opts)?;
     let mut machine = Machine::new(prepared.config)?;
     machine.bus.com1.push_input(&opts.console_input);
@@ -189,11 +187,17 @@ pub fn run_report(opts: &Options, out: &mut dyn Write) -> Result<RunReport> {
         None => timeout,
     };
     let limits = Limits { virtual_time: timeout, host_time, instructions: None };
-    let outcome = machine.run(limits, |bytes| {
-        let _ = out.write_all(bytes);
-        let _ = out.flush();
-        true
-    });
+    // Under gdb the user controls the run: no time limits (the KAIST utility also drops
+    // its timeout with --gdb).
+    let outcome = if opts.gdb {
+        gdb::serve(&mut machine, opts.gdb_port, out)?
+    } else {
+        machine.run(limits, |bytes| {
+            let _ = out.write_all(bytes);
+            let _ = out.flush();
+            true
+        })
+    };
     let mut diagnostics = Vec::new();
     let code = match &outcome {
         Outcome::PowerOff => status::OK,

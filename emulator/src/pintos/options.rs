@@ -124,9 +124,12 @@ pub struct Options {
     /// Mount table file (accepted for compatibility; unused).
     #[arg(long = "mnts", value_name = "FILE")]
     pub mnts: Option<PathBuf>,
-    /// Wait for a gdb connection before running.
+    /// Wait for a gdb connection before running (like QEMU's -s -S).
     #[arg(long = "gdb")]
     pub gdb: bool,
+    /// TCP port for --gdb on localhost (0: any free port, printed on stderr).
+    #[arg(long = "gdb-port", value_name = "N", default_value_t = 1234)]
+    pub gdb_port: u16,
     /// Pass -threads-tests to the kernel.
     #[arg(short = 't', long = "threads-tests")]
     pub threads_tests: bool,
