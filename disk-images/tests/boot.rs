@@ -86,6 +86,20 @@ fn boot_is_deterministic() {
     assert_eq!(a.cpu.icount, b.cpu.icount);
 }
 
+/// A threads test that switches threads and sleeps: three runs give identical console
+/// output and instruction count. (Whether each threads test passes is checked by the
+/// harness: tests/tests/builtin_kernel.rs runs all 27 through `pintos-test`.)
+#[test]
+fn threads_tests_are_deterministic() {
+    let runs: Vec<(Machine, Outcome, String)> = (0..3).map(|_| boot(&["-q", "run", "alarm-multiple"])).collect();
+    assert_eq!(runs[0].1, Outcome::PowerOff, "console:\n{}", runs[0].2);
+    assert!(runs[0].2.contains("(alarm-multiple) end\n"), "{}", runs[0].2);
+    for r in &runs[1..] {
+        assert_eq!(r.2, runs[0].2);
+        assert_eq!(r.0.cpu.icount, runs[0].0.cpu.icount);
+    }
+}
+
 /// The red-zone argument (guest-kernel/src/arch/intr.rs), checked on the linked kernel:
 /// after boot all 256 IDT gates are present interrupt gates that switch to an IST stack,
 /// so the CPU never pushes onto the interrupted stack; and the kernel's `redzone` test
