@@ -13,11 +13,17 @@ const KERN_BASE: u64 = 0x80_0400_0000;
 /// Boots os.dsk with `args` on its command line in 20 MB (the Pintos tests' default);
 /// returns the machine, how the run ended and the console text.
 fn boot(args: &[&str]) -> (Machine, Outcome, String) {
+    boot_with(args, true)
+}
+
+/// [`boot`], choosing whether the CPU skips busy-wait loop iterations.
+fn boot_with(args: &[&str], spin_skip: bool) -> (Machine, Outcome, String) {
     let mut os = std::fs::read(disk_images::OS_DSK).expect("read os.dsk");
     let argv: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     set_command_line(&mut os, &argv).unwrap();
     let config = Config { memory: 20 << 20, rate: DEFAULT_RATE, epoch: DEFAULT_EPOCH, disks: [[Some(Disk::from_bytes(os).unwrap()), None], [None, None]] };
     let mut m = Machine::new(config).unwrap();
+    m.cpu.spin_skip = spin_skip;
     let mut console = Vec::new();
     let limits = Limits { virtual_time: Some(Duration::from_secs(30)), host_time: Some(Duration::from_secs(120)), instructions: None };
     let outcome = m.run(limits, |b| {
@@ -46,6 +52,23 @@ fn boots_and_powers_off() {
     assert!(!console.contains("PANIC"), "{console}");
     assert!(timer_ticks(&console) > 0, "the timer never ticked:\n{console}");
     assert!(m.cpu.stats.unimplemented.is_empty(), "unimplemented instructions: {:?}", m.cpu.stats.unimplemented);
+}
+
+/// The timer calibration's delay loop is skipped by the CPU, and the run is identical to
+/// executing every iteration: same console (including the loops/s figure), same
+/// instruction count, same virtual time.
+#[test]
+fn calibration_loop_skipping_changes_nothing() {
+    let (fast, outcome, console) = boot_with(&["-q"], true);
+    assert_eq!(outcome, Outcome::PowerOff, "console:\n{console}");
+    let (slow, outcome2, console2) = boot_with(&["-q"], false);
+    assert_eq!(outcome2, Outcome::PowerOff);
+    assert_eq!(console, console2);
+    assert_eq!((fast.cpu.icount, fast.cpu.idle), (slow.cpu.icount, slow.cpu.idle));
+    assert_eq!(slow.cpu.stats.spin_skipped, 0);
+    // Calibration runs its delay loop for about a tick at a time: most of the boot's
+    // instructions are skipped ones.
+    assert!(fast.cpu.stats.spin_skipped * 2 > fast.cpu.icount, "{} of {}", fast.cpu.stats.spin_skipped, fast.cpu.icount);
 }
 
 /// An unknown test panics as Pintos does ("no test named ..."), with a backtrace, and

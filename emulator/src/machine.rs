@@ -108,7 +108,7 @@ pub struct PcBus {
     /// Text the BIOS printed (int 0x10 teletype), shown on the console like COM1 output.
     pub firmware_output: Vec<u8>,
     /// Ticks per virtual second.
-    rate: u64,
+    pub(crate) rate: u64,
     /// Last virtual time the devices were brought up to.
     synced: Nanos,
     stop: bool,

@@ -77,6 +77,8 @@ pub struct Op {
 /// A decoded basic block.
 pub struct Block {
     pub ops: Box<[Op]>,
+    /// Whether the block is a busy-wait loop the run loop may skip ([`super::spin`]).
+    pub spin: super::spin::Spin,
 }
 
 /// Number of slots in the direct-mapped block lookup cache.
@@ -480,7 +482,8 @@ impl Cpu {
             return Ok(None);
         }
         self.stats.blocks_decoded += 1;
-        let block = Rc::new(Block { ops: ops.into_boxed_slice() });
+        let spin = super::spin::classify(&ops);
+        let block = Rc::new(Block { ops: ops.into_boxed_slice(), spin });
         let ptr = Rc::as_ptr(&block);
         if self.code.insert(key, page, block) {
             self.tlb.protect_code_page(page);
@@ -510,6 +513,6 @@ impl Cpu {
             have = 15;
         }
         let op = convert(&ins, bits, &buf[..ins.len().max(1)]);
-        Ok(Rc::new(Block { ops: vec![op].into_boxed_slice() }))
+        Ok(Rc::new(Block { ops: vec![op].into_boxed_slice(), spin: super::spin::Spin::None }))
     }
 }

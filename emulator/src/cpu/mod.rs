@@ -20,6 +20,7 @@ pub mod interrupt;
 pub mod operand;
 pub mod run;
 pub mod segment;
+pub mod spin;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -123,6 +124,8 @@ pub struct Stats {
     pub blocks_decoded: u64,
     /// Decoded pages invalidated by writes.
     pub code_invalidations: u64,
+    /// Instructions accounted for by skipping busy-wait loop iterations ([`spin`]).
+    pub spin_skipped: u64,
 }
 
 /// The processor: registers, control state, TLB and decode cache, plus guest memory.
@@ -162,6 +165,9 @@ pub struct Cpu {
     /// Set when a triple fault shut the processor down; carries a description.
     pub shutdown: Option<String>,
     pub stats: Stats,
+    /// Skip busy-wait loop iterations arithmetically ([`spin`]); on by default. The result
+    /// is identical either way; turning it off only makes such loops slower.
+    pub spin_skip: bool,
     /// Guest physical memory.
     pub mem: PhysMemory,
 
@@ -220,6 +226,7 @@ impl Cpu {
             halted: false,
             shutdown: None,
             stats: Stats::default(),
+            spin_skip: true,
             code: CodeCache::new(mem.size()),
             mem,
             cpl: 0,

@@ -101,9 +101,12 @@ impl Cpu {
             } else {
                 ops.len().min(left.min(usize::MAX as u64) as usize)
             };
+            let full = n == ops.len();
             let ops = &ops[..n];
-            let mut rip = self.rip;
+            let start = self.rip;
+            let mut rip = start;
             let mut done = n;
+            let mut clean = true;
             let mut it = ops.iter();
             while let Some(op) = it.next() {
                 self.gpr[reg::NEXT_RIP as usize] = rip.wrapping_add(op.len as u64) & self.ip_mask;
@@ -122,11 +125,13 @@ impl Cpu {
                                 return Exit::Stopped;
                             }
                             done = n - it.len();
+                            clean = false;
                             break;
                         }
                     }
                     Err(e) => {
                         self.end_block = false;
+                        clean = false;
                         self.exception(bus, e);
                         // The faulting instruction consumes budget too.
                         done = n - it.len();
@@ -142,6 +147,11 @@ impl Cpu {
                 }
             }
             left = left.saturating_sub(done as u64);
+            // SAFETY: as above, the block is still alive.
+            let block = unsafe { &*block };
+            if block.spin != super::spin::Spin::None && full && clean {
+                left -= self.skip_spin(bus, block, start, left);
+            }
         }
         Exit::Budget
     }

@@ -178,7 +178,9 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<i32> {
 /// exit status, the outcome and the diagnostics instead of printing them.
 pub fn run_report(opts: &Options, out: &mut dyn Write) -> Result<RunReport> {
     let prepared = prepare(opts)?;
+    let started = std::time::Instant::now();
     let mut machine = Machine::new(prepared.config)?;
+    machine.cpu.spin_skip = !opts.no_spin_skip;
     machine.bus.com1.push_input(&opts.console_input);
     let timeout = opts.timeout.map(Duration::from_secs);
     let host_time = match opts.host_timeout {
@@ -223,6 +225,9 @@ pub fn run_report(opts: &Options, out: &mut dyn Write) -> Result<RunReport> {
         let list: Vec<String> = machine.cpu.stats.unimplemented.iter().map(|(code, n)| format!("{code} ×{n}")).collect();
         diagnostics.push(format!("unimplemented instructions hit (each raised #UD): {}", list.join(", ")));
     }
+    if opts.stats {
+        diagnostics.extend(stats_lines(&machine, started.elapsed()));
+    }
     if !opts.get.is_empty() {
         let disk = machine.bus.ide.disk_mut(1, 0).context("scratch disk vanished")?;
         let mut bytes = Vec::with_capacity((disk.sectors() * 512) as usize);
@@ -247,4 +252,36 @@ pub fn run_report(opts: &Options, out: &mut dyn Write) -> Result<RunReport> {
     // (run without -k) goes on past a crashed kernel; --exit-status gives the details.
     let status = if opts.exit_status { code } else { status::OK };
     Ok(RunReport { status, outcome, diagnostics })
+}
+
+/// The `--stats` figures: where the run's virtual and host time went.
+fn stats_lines(machine: &Machine, host: Duration) -> Vec<String> {
+    let cpu = &machine.cpu;
+    let rate = machine.bus.rate as f64;
+    let secs = host.as_secs_f64();
+    let mut lines = vec![
+        format!(
+            "stats: {} instructions in {:.3} s host time ({:.1} MIPS); virtual time {:.3} s ({:.3} s busy, {:.3} s halted)",
+            cpu.icount,
+            secs,
+            cpu.icount as f64 / secs.max(1e-9) / 1e6,
+            cpu.now() as f64 / rate,
+            cpu.icount as f64 / rate,
+            cpu.idle as f64 / rate
+        ),
+        format!(
+            "stats: {} interrupts, exceptions {:?}, {} blocks decoded, {} code pages invalidated, {} instructions in skipped busy-wait iterations",
+            cpu.stats.interrupts, cpu.stats.exceptions, cpu.stats.blocks_decoded, cpu.stats.code_invalidations, cpu.stats.spin_skipped
+        ),
+    ];
+    for (channel, drive) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+        let s = machine.bus.ide.stats(channel, drive);
+        if s.commands > 0 {
+            lines.push(format!(
+                "stats: hd{channel}:{drive} {} commands, {} sectors read, {} written, {} errors",
+                s.commands, s.sectors_read, s.sectors_written, s.errors
+            ));
+        }
+    }
+    lines
 }

@@ -142,6 +142,15 @@ pub struct Options {
     /// guest outcome exits 0 so that `make check` goes on to the next test.
     #[arg(long = "exit-status")]
     pub exit_status: bool,
+    /// Print run figures on stderr at the end: instructions executed, virtual time (busy
+    /// and halted), host time and MIPS, interrupts, exceptions, disk traffic.
+    #[arg(long = "stats")]
+    pub stats: bool,
+    /// Execute busy-wait loops (timer calibration, short delays) one instruction at a time
+    /// instead of skipping their iterations arithmetically. The run is identical either
+    /// way, only slower; this is for checking exactly that.
+    #[arg(long = "no-spin-skip")]
+    pub no_spin_skip: bool,
     /// Real-time clock at power-on, in Unix seconds (the RTC then advances with virtual
     /// time). Default: 2026-01-01T00:00:00Z.
     #[arg(long = "epoch", value_name = "UNIX_SECONDS", default_value_t = crate::machine::DEFAULT_EPOCH)]

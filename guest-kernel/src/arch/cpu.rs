@@ -47,6 +47,18 @@ pub fn wait_for_interrupt() {
     unsafe { asm!("sti", "hlt", options(nostack)) }
 }
 
+/// Spins `loops` times in a bare countdown loop (`sub; jnz`). The emulator recognises the
+/// loop and skips ahead in it with the same result (emulator/src/cpu/spin.rs), so delay
+/// loops cost almost no host time there; on hardware it is an ordinary delay loop.
+#[inline(always)]
+pub fn countdown(loops: u64) {
+    if loops == 0 {
+        return;
+    }
+    // SAFETY: touches only the counter register and the flags.
+    unsafe { asm!("2:", "sub {n}, 1", "jnz 2b", n = inout(reg) loops => _, options(nomem, nostack)) }
+}
+
 /// Stops the CPU for good.
 pub fn halt_forever() -> ! {
     loop {

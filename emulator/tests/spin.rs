@@ -1,0 +1,129 @@
+//! Busy-wait loop skipping (`cpu::spin`) must be invisible: the same program run with
+//! skipping on and off reaches bit-identical states (registers, flags, memory, RIP,
+//! instruction count) at every point the caller looks, whatever the budget boundaries and
+//! whenever "interrupt handlers" change memory between runs.
+
+use emulator::bus::TestBus;
+use emulator::cpu::{Cpu, Exit};
+use emulator::testing;
+use iced_x86::code_asm::*;
+
+const CODE: u64 = 0x10_0000;
+const FRAME: u64 = 0x6_0000;
+const FLAG: u64 = 0x5_0000;
+
+/// Countdown loops as gcc -O0 and -O2 emit them, then a wait for `FLAG` to turn non-zero.
+fn program() -> Vec<u8> {
+    let mut a = CodeAssembler::new(64).unwrap();
+    let (mut l1, mut l2, mut l3, mut l4, mut l5, mut l6) =
+        (a.create_label(), a.create_label(), a.create_label(), a.create_label(), a.create_label(), a.create_label());
+    a.mov(rbp, FRAME).unwrap();
+    // busy_wait(int64_t loops) at -O0: while (loops-- > 0) barrier ();
+    a.mov(qword_ptr(rbp - 8), 100_003).unwrap();
+    a.set_label(&mut l1).unwrap();
+    a.mov(rax, qword_ptr(rbp - 8)).unwrap();
+    a.lea(rdx, qword_ptr(rax - 1)).unwrap();
+    a.mov(qword_ptr(rbp - 8), rdx).unwrap();
+    a.test(rax, rax).unwrap();
+    a.jg(l1).unwrap();
+    // The same with a 32-bit counter and jne.
+    a.mov(dword_ptr(rbp - 16), 77_777).unwrap();
+    a.set_label(&mut l2).unwrap();
+    a.mov(eax, dword_ptr(rbp - 16)).unwrap();
+    a.lea(edx, qword_ptr(rax - 1)).unwrap();
+    a.mov(dword_ptr(rbp - 16), edx).unwrap();
+    a.test(eax, eax).unwrap();
+    a.jne(l2).unwrap();
+    // Register countdowns.
+    a.mov(rcx, 55_555u64).unwrap();
+    a.set_label(&mut l3).unwrap();
+    a.sub(rcx, 1).unwrap();
+    a.jne(l3).unwrap();
+    a.mov(ecx, 33_333).unwrap();
+    a.set_label(&mut l4).unwrap();
+    a.dec(ecx).unwrap();
+    a.jg(l4).unwrap();
+    a.mov(esi, 44_444).unwrap();
+    a.set_label(&mut l5).unwrap();
+    a.sub(esi, 1).unwrap();
+    a.ja(l5).unwrap();
+    // while (flag == 0) barrier (); as Pintos' too_many_loops waits for a tick.
+    a.set_label(&mut l6).unwrap();
+    a.mov(rax, FLAG).unwrap();
+    a.mov(rax, qword_ptr(rax)).unwrap();
+    a.cmp(rax, 0).unwrap();
+    a.je(l6).unwrap();
+    a.hlt().unwrap();
+    a.assemble(CODE).unwrap()
+}
+
+fn machine(skip: bool) -> Cpu {
+    let mut cpu = testing::long_mode(8);
+    let code = program();
+    cpu.mem.load(CODE, &code).unwrap();
+    cpu.invalidate_code(CODE, code.len() as u64);
+    cpu.rip = CODE;
+    cpu.spin_skip = skip;
+    cpu
+}
+
+/// Everything a later instruction or an interrupt handler could observe.
+fn state(cpu: &Cpu) -> (Vec<u64>, u64, u64, u64, Vec<u8>, bool) {
+    let mut frame = vec![0u8; 64];
+    cpu.mem.read(FRAME - 64, &mut frame).unwrap();
+    (cpu.gpr[..16].to_vec(), cpu.rip, cpu.flags.get(), cpu.icount, frame, cpu.halted)
+}
+
+/// Runs in chunks of `chunk` instructions, setting the flag once `set_at` instructions
+/// have retired; returns the state seen after every chunk and the instructions skipped.
+fn trace(skip: bool, chunk: u64, set_at: u64) -> (Vec<(Vec<u64>, u64, u64, u64, Vec<u8>, bool)>, u64) {
+    let mut cpu = machine(skip);
+    let mut bus = TestBus::default();
+    let mut seen = Vec::new();
+    for _ in 0..1_000_000 {
+        if cpu.icount >= set_at {
+            cpu.mem.write_u64(FLAG, 1).unwrap();
+        }
+        let exit = cpu.run(&mut bus, chunk);
+        seen.push(state(&cpu));
+        if exit != Exit::Budget {
+            assert!(matches!(exit, Exit::Halted | Exit::HaltedForever), "{exit:?} {}", cpu.dump());
+            break;
+        }
+    }
+    (seen, cpu.stats.spin_skipped)
+}
+
+#[test]
+fn skipping_is_invisible_at_every_budget_boundary() {
+    for (chunk, set_at) in [(997, 1_500_000), (1, 1_200_000), (4_096, 1_300_000), (10_000_000, 1_000_000), (123_457, 1_250_001)] {
+        if chunk == 1 {
+            // Single steps never skip; keep this case short.
+            let (a, _) = trace(false, 1, 1_000);
+            let (b, skipped) = trace(true, 1, 1_000);
+            assert_eq!(a.len(), b.len());
+            assert_eq!(skipped, 0);
+            continue;
+        }
+        let (plain, none) = trace(false, chunk, set_at);
+        let (fast, skipped) = trace(true, chunk, set_at);
+        assert_eq!(none, 0);
+        assert!(skipped > 0, "chunk {chunk}: nothing skipped");
+        assert_eq!(plain.len(), fast.len(), "chunk {chunk}");
+        for (i, (p, f)) in plain.iter().zip(&fast).enumerate() {
+            assert_eq!(p, f, "chunk {chunk}: state differs after run {i}");
+        }
+        let last = plain.last().unwrap();
+        assert!(last.5, "the program ends halted");
+    }
+}
+
+#[test]
+fn most_of_a_countdown_is_skipped() {
+    // 100k + 78k iterations of 5 instructions and 55k + 33k + 44k of 2, then the wait.
+    let (runs, skipped) = trace(true, 50_000_000, 0);
+    let last = runs.last().unwrap();
+    let total = last.3;
+    assert!(total > 1_100_000, "{total}");
+    assert!(skipped as f64 > 0.99 * total as f64, "skipped {skipped} of {total}");
+}
