@@ -124,7 +124,7 @@ pub struct Stats {
     pub blocks_decoded: u64,
     /// Decoded pages invalidated by writes.
     pub code_invalidations: u64,
-    /// Instructions accounted for by skipping busy-wait loop iterations ([`spin`]).
+    /// Instructions accounted for by skipping iterations of recognised loops ([`spin`]).
     pub spin_skipped: u64,
 }
 

@@ -20,6 +20,11 @@
 //!   test r1,r1; jg/jne/ja` (the counter lives on the stack).
 //! * [`Spin::CountReg`]: a register countdown, `sub r,1` / `dec r` / `add r,-1` then
 //!   `jne`/`jg` (or `ja` after `sub`/`add`).
+//! * [`Spin::Memset`] and [`Spin::Memcpy`]: the byte loops of Pintos' `lib/string.c` as
+//!   gcc -O0 compiles them (pointers and count in stack slots), which zero and copy every
+//!   page a Pintos kernel allocates, swaps or reads, at 10-13 instructions a byte. A skip
+//!   stays inside one page of each buffer, and only where the TLB already grants plain
+//!   host access (RAM, dirty, no decoded code), so it has no effect but the bytes.
 //!
 //! After a qualifying block has run once and branched back to itself, the run loop asks
 //! [`Cpu::skip_spin`] how many further iterations it may account for at once: never more
@@ -34,7 +39,7 @@
 
 use iced_x86::{ConditionCode, InstructionInfoFactory, Mnemonic, OpAccess, OpKind, Register};
 
-use super::decode::{Block, Op};
+use super::decode::{Block, MemAddr, Op};
 use super::{reg, Cpu};
 use crate::bus::Bus;
 
@@ -49,6 +54,12 @@ pub enum Spin {
     CountMem { size: u8, cond: Exit },
     /// A counter in register `r`, `size` bytes (4 or 8).
     CountReg { r: u8, size: u8, cond: Exit },
+    /// Pintos' `memset` at -O0: `*dst++ = value` while `size-- > 0`, all three in stack
+    /// slots (ops 0, 3 and 5 address them).
+    Memset,
+    /// Pintos' `memcpy` at -O0: `*dst++ = *src++` while `size-- > 0` (slots at ops 3, 0
+    /// and 8).
+    Memcpy,
 }
 
 /// The loop's continue condition, as a function of the counter.
@@ -82,6 +93,9 @@ pub fn classify(ops: &[Op]) -> Spin {
         return s;
     }
     if let Some(s) = count_reg(body, last) {
+        return s;
+    }
+    if let Some(s) = byte_loop(body, last) {
         return s;
     }
     if idle(body, last) {
@@ -149,6 +163,104 @@ fn count_mem(body: &[Op], last: &Op) -> Option<Spin> {
         _ => return None,
     };
     Some(Spin::CountMem { size, cond })
+}
+
+/// `mov r,[m]` of `size` bytes into a general register: (register, slot).
+fn load(op: &Op, size: u32) -> Option<(Register, &MemAddr)> {
+    let i = &op.ins;
+    (i.mnemonic() == Mnemonic::Mov && i.op0_kind() == OpKind::Register && i.op1_kind() == OpKind::Memory && i.op0_register().is_gpr() && i.op0_register().size() as u32 == size)
+        .then(|| (i.op0_register(), &op.mem))
+}
+
+/// `mov [m],r` of `size` bytes from a general register: (slot, register).
+fn store(op: &Op, size: u32) -> Option<(&MemAddr, Register)> {
+    let i = &op.ins;
+    (i.mnemonic() == Mnemonic::Mov && i.op0_kind() == OpKind::Memory && i.op1_kind() == OpKind::Register && i.op1_register().is_gpr() && i.op1_register().size() as u32 == size)
+        .then(|| (&op.mem, i.op1_register()))
+}
+
+/// `lea r64,[src+delta]` (64-bit addressing): the destination register.
+fn lea(op: &Op, src: Register, delta: u64) -> Option<Register> {
+    let i = &op.ins;
+    (i.mnemonic() == Mnemonic::Lea
+        && op.asize == 8
+        && i.op0_register().size() == 8
+        && i.memory_base() == src
+        && i.memory_index() == Register::None
+        && op.mem.disp == delta)
+        .then(|| i.op0_register())
+}
+
+fn same(a: &MemAddr, b: &MemAddr) -> bool {
+    (a.disp, a.base, a.index, a.scale, a.seg, a.amask) == (b.disp, b.base, b.index, b.scale, b.seg, b.amask)
+}
+
+/// A stack slot: `[base + disp]` with a base register the loop never writes.
+fn slot(m: &MemAddr, written: &[Register]) -> bool {
+    m.index == reg::ZERO && m.base < 16 && !written.iter().any(|r| super::decode::reg_number(r.full_register()) == m.base)
+}
+
+/// `*dst++ = byte` where `dst` lives in a slot: `mov a,[P]; lea b,[a+1]; mov [P],b`.
+fn post_increment(ops: &[Op]) -> Option<(Register, Register, &MemAddr)> {
+    let (a, p) = load(&ops[0], 8)?;
+    let b = lea(&ops[1], a, 1)?;
+    let (p2, b2) = store(&ops[2], 8)?;
+    (same(p, p2) && b2 == b && a != b).then_some((a, b, p))
+}
+
+/// The memset and memcpy byte loops of Pintos' lib/string.c at -O0 (see the module docs).
+fn byte_loop(body: &[Op], last: &Op) -> Option<Spin> {
+    if last.ins.condition_code() != ConditionCode::ne {
+        return None;
+    }
+    // Both end with the count's `mov a,[N]; lea b,[a-1]; mov [N],b; test a,a`.
+    let tail = body.len().checked_sub(4)?;
+    if !matches!(count_mem(&body[tail..], last), Some(Spin::CountMem { size: 8, cond: Exit::NonZero })) {
+        return None;
+    }
+    let n = &body[tail].mem;
+    let regs_of = |ops: &[Op]| -> Vec<Register> { ops.iter().filter(|o| o.ins.op0_kind() == OpKind::Register).map(|o| o.ins.op0_register()).collect() };
+    let written = regs_of(body);
+    let head = &body[..tail];
+    let spin = match head.len() {
+        // mov a,[P]; lea b,[a+1]; mov [P],b; mov c32,[V]; mov [a],c8
+        5 => {
+            let (a, _, p) = post_increment(head)?;
+            let (c, v) = load(&head[3], 4)?;
+            let i = &head[4].ins;
+            let (dst, byte) = store(&head[4], 1)?;
+            if byte.full_register() != c.full_register() || i.memory_base() != a || dst.index != reg::ZERO || dst.disp != 0 {
+                return None;
+            }
+            if ![p, v, n].iter().all(|m| slot(m, &written)) || p.base != v.base || p.base != n.base {
+                return None;
+            }
+            Spin::Memset
+        }
+        // mov s,[S]; lea x,[s+1]; mov [S],x; mov d,[P]; lea y,[d+1]; mov [P],y;
+        // movzx c32,byte [s]; mov [d],c8
+        8 => {
+            let (s, _, src_slot) = post_increment(&head[..3])?;
+            let (d, _, dst_slot) = post_increment(&head[3..6])?;
+            let l = &head[6].ins;
+            if l.mnemonic() != Mnemonic::Movzx || l.op0_kind() != OpKind::Register || l.op1_kind() != OpKind::Memory || l.memory_size().size() != 1 {
+                return None;
+            }
+            if l.memory_base() != s || l.memory_index() != Register::None || head[6].mem.disp != 0 || head[6].mem.seg != head[7].mem.seg {
+                return None;
+            }
+            let (dst, byte) = store(&head[7], 1)?;
+            if byte.full_register() != l.op0_register().full_register() || head[7].ins.memory_base() != d || dst.index != reg::ZERO || dst.disp != 0 {
+                return None;
+            }
+            if ![src_slot, dst_slot, n].iter().all(|m| slot(m, &written)) || src_slot.base != dst_slot.base || src_slot.base != n.base {
+                return None;
+            }
+            Spin::Memcpy
+        }
+        _ => return None,
+    };
+    Some(spin)
 }
 
 /// `sub r,1` / `add r,-1` / `dec r`, then `jne`, `jg` or (not after `dec`) `ja`.
@@ -264,6 +376,16 @@ impl Cpu {
                     None => return 0,
                 }
             }
+            Spin::Memset | Spin::Memcpy => {
+                let want = fit.saturating_sub(1);
+                if want == 0 {
+                    return 0;
+                }
+                match self.skip_byte_loop(bus, block, want) {
+                    Some(k) => k,
+                    None => return 0,
+                }
+            }
             Spin::CountReg { r, size, cond } => {
                 let want = fit.saturating_sub(1);
                 let mask = if size == 8 { u64::MAX } else { 0xffff_ffff };
@@ -295,6 +417,87 @@ impl Cpu {
             let mask = if S == 8 { u64::MAX } else { 0xffff_ffff };
             self.write_lin::<S>(bus, lin, c.wrapping_sub(k) & mask).ok()?;
         }
+        Some(k)
+    }
+}
+
+impl Cpu {
+    /// Host address of `len` bytes at linear `lin` if they lie in one page the TLB lets
+    /// this privilege access directly (`write`: RAM, dirty, writable, no decoded code).
+    fn direct(&self, lin: u64, len: u64, write: bool) -> Option<usize> {
+        if len == 0 || (lin & 0xfff) + len > 4096 {
+            return None;
+        }
+        let u = (self.cpl == 3) as usize;
+        let e = self.tlb.entry(lin);
+        let tag = if write { e.write[u] } else { e.read[u] };
+        (tag == lin & !0xfff).then(|| e.addend.wrapping_add(lin as usize))
+    }
+
+    /// Memset/memcpy skipping: `want` iterations at most; returns those done.
+    fn skip_byte_loop(&mut self, bus: &mut dyn Bus, block: &Block, want: u64) -> Option<u64> {
+        let ops = &block.ops;
+        let memcpy = block.spin == Spin::Memcpy;
+        let (dst_op, src_op, count_op) = if memcpy { (&ops[3], Some(&ops[0]), &ops[8]) } else { (&ops[0], None, &ops[5]) };
+        let slot_lin = |cpu: &Self, op: &Op| cpu.mem_lin::<8>(op, true).ok();
+        let (dst_slot, count_slot) = (slot_lin(self, dst_op)?, slot_lin(self, count_op)?);
+        let src_slot = match src_op {
+            Some(op) => Some(slot_lin(self, op)?),
+            None => None,
+        };
+        let n = self.read_lin::<8>(bus, count_slot).ok()?;
+        let dst = self.read_lin::<8>(bus, dst_slot).ok()?;
+        let src = match src_slot {
+            Some(s) => Some(self.read_lin::<8>(bus, s).ok()?),
+            None => None,
+        };
+        // The byte accesses use the segment of the store (and load) op.
+        let store_seg = ops[if memcpy { 7 } else { 4 }].mem.seg;
+        let dst_lin = self.linear(store_seg, dst, 1, true).ok()?;
+        let src_lin = match src {
+            Some(s) => Some(self.linear(ops[6].mem.seg, s, 1, false).ok()?),
+            None => None,
+        };
+        let mut k = want.min(n).min(4096 - (dst_lin & 0xfff));
+        if let Some(s) = src_lin {
+            k = k.min(4096 - (s & 0xfff));
+        }
+        // The bytes must not touch the loop's own slots (their values change as it runs).
+        let mut slots = vec![dst_slot, count_slot];
+        slots.extend(src_slot);
+        if !memcpy {
+            slots.push(self.mem_lin::<4>(&ops[3], false).ok()?);
+        }
+        let clear = |lin: u64| slots.iter().all(|&s| s + 8 <= lin || lin + k <= s);
+        if k == 0 || !clear(dst_lin) || src_lin.is_some_and(|s| !clear(s)) {
+            return None;
+        }
+        // Nothing may fail once bytes have landed.
+        for &s in &slots {
+            self.probe_write::<8>(bus, s).ok()?;
+        }
+        let to = self.direct(dst_lin, k, true)?;
+        match src_lin {
+            Some(s) => {
+                let from = self.direct(s, k, false)?;
+                for i in 0..k as usize {
+                    // SAFETY: `direct` checked that both k-byte ranges lie in guest RAM pages
+                    // the TLB maps for host access. Byte by byte, forwards, as the guest
+                    // loop copies (overlapping buffers give the same bytes).
+                    unsafe { *((to + i) as *mut u8) = *((from + i) as *const u8) };
+                }
+            }
+            None => {
+                let value = self.read_lin::<4>(bus, self.mem_lin::<4>(&ops[3], false).ok()?).ok()? as u8;
+                // SAFETY: as above, for the destination range.
+                unsafe { std::ptr::write_bytes(to as *mut u8, value, k as usize) };
+            }
+        }
+        self.write_lin::<8>(bus, dst_slot, dst.wrapping_add(k)).ok()?;
+        if let (Some(slot), Some(s)) = (src_slot, src) {
+            self.write_lin::<8>(bus, slot, s.wrapping_add(k)).ok()?;
+        }
+        self.write_lin::<8>(bus, count_slot, n - k).ok()?;
         Some(k)
     }
 }
@@ -376,6 +579,54 @@ mod tests {
         assert_eq!(classify(&block(|a| a.dec(ecx), ja)), Spin::None, "dec keeps CF, which ja reads");
         assert_eq!(classify(&block(|a| a.sub(rdi, 2), jne)), Spin::None);
         assert_eq!(classify(&block(|a| a.dec(cx), jne)), Spin::None, "16-bit counters are not skipped");
+    }
+
+    fn count_tail(a: &mut CodeAssembler) -> Result<(), IcedError> {
+        a.mov(rax, qword_ptr(rbp - 0x28))?;
+        a.lea(rdx, qword_ptr(rax - 1))?;
+        a.mov(qword_ptr(rbp - 0x28), rdx)?;
+        a.test(rax, rax)
+    }
+
+    #[test]
+    fn recognises_pintos_memset_and_memcpy() {
+        let memset = |store_disp: i32| {
+            move |a: &mut CodeAssembler| {
+                a.mov(rax, qword_ptr(rbp - 0x8))?;
+                a.lea(rdx, qword_ptr(rax + 1))?;
+                a.mov(qword_ptr(rbp - 0x8), rdx)?;
+                a.mov(edx, dword_ptr(rbp - 0x1c))?;
+                a.mov(byte_ptr(rax + store_disp), dl)?;
+                count_tail(a)
+            }
+        };
+        assert_eq!(classify(&block(memset(0), jne)), Spin::Memset);
+        assert_eq!(classify(&block(memset(1), jne)), Spin::None, "stores somewhere else");
+        assert_eq!(classify(&block(memset(0), jg)), Spin::None, "a signed count is another loop");
+        let memcpy = |a: &mut CodeAssembler| {
+            a.mov(rdx, qword_ptr(rbp - 0x10))?;
+            a.lea(rax, qword_ptr(rdx + 1))?;
+            a.mov(qword_ptr(rbp - 0x10), rax)?;
+            a.mov(rax, qword_ptr(rbp - 0x8))?;
+            a.lea(rcx, qword_ptr(rax + 1))?;
+            a.mov(qword_ptr(rbp - 0x8), rcx)?;
+            a.movzx(edx, byte_ptr(rdx))?;
+            a.mov(byte_ptr(rax), dl)?;
+            count_tail(a)
+        };
+        assert_eq!(classify(&block(memcpy, jne)), Spin::Memcpy);
+        let reversed = |a: &mut CodeAssembler| {
+            a.mov(rdx, qword_ptr(rbp - 0x10))?;
+            a.lea(rax, qword_ptr(rdx - 1))?;
+            a.mov(qword_ptr(rbp - 0x10), rax)?;
+            a.mov(rax, qword_ptr(rbp - 0x8))?;
+            a.lea(rcx, qword_ptr(rax + 1))?;
+            a.mov(qword_ptr(rbp - 0x8), rcx)?;
+            a.movzx(edx, byte_ptr(rdx))?;
+            a.mov(byte_ptr(rax), dl)?;
+            count_tail(a)
+        };
+        assert_eq!(classify(&block(reversed, jne)), Spin::None, "copies backwards");
     }
 
     #[test]

@@ -138,8 +138,9 @@ impl Chip {
         (0..8u8).map(|i| (self.lowest + 1 + i) & 7).find(|&ir| bits & (1 << ir) != 0)
     }
 
-    /// Drives input line `ir` to `level`.
-    fn set_line(&mut self, ir: u8, level: bool) {
+    /// Drives input line `ir` to `level`; returns whether the chip's state changed.
+    fn set_line(&mut self, ir: u8, level: bool) -> bool {
+        let before = (self.irr, self.lines);
         let bit = 1u8 << (ir & 7);
         if self.level_triggered() {
             if level {
@@ -155,6 +156,7 @@ impl Chip {
         } else {
             self.lines &= !bit;
         }
+        before != (self.irr, self.lines)
     }
 
     /// The level the chip would interrupt with now: the highest unmasked request that beats
@@ -317,13 +319,20 @@ impl Pic {
     /// Drives IRQ line `line` (0-15) to `level`. Line 2 is the cascade input and is ignored
     /// (ISA IRQ2 is wired to IRQ9 on a PC); lines above 15 are counted as misses.
     pub fn set_irq(&mut self, line: u8, level: bool) {
-        match line {
-            CASCADE_IR => {}
+        // Devices re-drive every line after each port access; only a change can move the
+        // cascade (acknowledge and register writes update it themselves).
+        let changed = match line {
+            CASCADE_IR => false,
             0..=7 => self.master.set_line(line, level),
             8..=15 => self.slave.set_line(line - 8, level),
-            _ => self.misses += 1,
+            _ => {
+                self.misses += 1;
+                false
+            }
+        };
+        if changed {
+            self.update_cascade();
         }
-        self.update_cascade();
     }
 
     /// Recomputes the master's IR2 input from the slave's INT output.

@@ -270,8 +270,14 @@ fn stats_lines(machine: &Machine, host: Duration) -> Vec<String> {
             cpu.idle as f64 / rate
         ),
         format!(
-            "stats: {} interrupts, exceptions {:?}, {} blocks decoded, {} code pages invalidated, {} instructions in skipped busy-wait iterations",
-            cpu.stats.interrupts, cpu.stats.exceptions, cpu.stats.blocks_decoded, cpu.stats.code_invalidations, cpu.stats.spin_skipped
+            "stats: {} interrupts, exceptions {:?}, {} blocks decoded, {} code pages invalidated, {} TLB fills, {} TLB flushes, {} instructions skipped in recognised loops (busy waits, memset, memcpy)",
+            cpu.stats.interrupts,
+            cpu.stats.exceptions,
+            cpu.stats.blocks_decoded,
+            cpu.stats.code_invalidations,
+            cpu.tlb.fills,
+            cpu.tlb.flushes,
+            cpu.stats.spin_skipped
         ),
     ];
     for (channel, drive) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
