@@ -1,9 +1,11 @@
 //! `block-rw`: the IDE driver and the block layer move real data. Writes a pattern to
 //! sectors spread over the scratch disk (hd1:0, on the second channel, including its
 //! last sector), reads them back and compares; reads the boot sector of the kernel disk
-//! (hd0:0, first channel) and checks its signature; checks the per-device counters.
+//! (hd0:0, first channel) and checks its signature; checks the per-device counters,
+//! also through Pintos-KAIST's `int 0x43`/`0x44`.
 //! The host side (disk-images/tests/boot.rs) then finds the same pattern in the image.
 
+use crate::arch::intr::raise;
 use crate::devices::block::{self, Role, Sector, SectorBuf, SECTOR_SIZE};
 
 /// Byte `i` of the pattern for sector `sector` (the host test computes the same).
@@ -40,6 +42,16 @@ pub fn test_block_rw() {
     if scratch.reads() - reads0 != n || scratch.writes() - writes0 != n {
         fail!("counters: {} reads, {} writes (expected {n} each)", scratch.reads() - reads0, scratch.writes() - writes0);
     }
+
+    // Pintos-KAIST's inspection vectors see the same counters.
+    let (reads, writes) = (raise::<0x43>(1, 0), raise::<0x44>(1, 0));
+    if (reads, writes) != (scratch.reads(), scratch.writes()) {
+        fail!("int 0x43/0x44 report {reads} reads, {writes} writes");
+    }
+    if block::block_get_role(Role::Filesys).is_none() && raise::<0x43>(0, 1) != u64::MAX {
+        fail!("int 0x43 reports a count for the absent hd0:1");
+    }
+    msg!("int 0x43/0x44: {reads} reads, {writes} writes");
 
     let Some(kernel) = block::block_get_role(Role::Kernel) else { fail!("no kernel disk") };
     kernel.read(0, &mut buf);
