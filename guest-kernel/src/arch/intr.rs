@@ -218,3 +218,15 @@ pub fn allow_user(vec: u8) {
     // SAFETY: one gate store with interrupts off; the CPU reads gates only on delivery.
     super::cpu::without_interrupts(|| unsafe { (*&raw mut IDT)[vec as usize] = gate(vec as usize, 3) })
 }
+
+/// Raises software interrupt `VEC` with `rdx` and `rcx` as arguments and returns the
+/// `rax` its handler leaves in the frame: how kernel tests call vectors that user
+/// programs reach with `int` (Pintos-KAIST's 0x43/0x44 disk counters).
+pub fn raise<const VEC: u8>(rdx: u64, rcx: u64) -> u64 {
+    let rax: u64;
+    // SAFETY: the stub saves and restores every register and the flags around the
+    // handler, which changes only the frame's rax here; not `nomem`, since the handler
+    // runs arbitrary kernel code.
+    unsafe { asm!("int {v}", v = const VEC, in("rdx") rdx, in("rcx") rcx, lateout("rax") rax) }
+    rax
+}

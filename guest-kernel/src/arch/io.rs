@@ -2,8 +2,8 @@
 //!
 //! The kernel runs at CPL 0 with IOPL 0, so every port is reachable. Port writes are
 //! exposed as safe functions: the devices this kernel drives (PIC, PIT, UART, VGA CRTC,
-//! power port) cannot write memory, so no port access breaks memory safety. A driver for
-//! a DMA-capable device would need its own unsafe API.
+//! IDE in PIO mode, power port) cannot write memory, so no port access breaks memory
+//! safety. A driver for a DMA-capable device would need its own unsafe API.
 
 use core::arch::asm;
 
@@ -27,6 +27,29 @@ pub fn inb(port: u16) -> u8 {
     // SAFETY: as for `outb`; reads change only device state.
     unsafe { asm!("in al, dx", in("dx") port, out("al") value, options(nomem, nostack, preserves_flags)) }
     value
+}
+
+/// Reads `buf.len() / 2` words from `port` into `buf` (`rep insw`; x86 stores them
+/// little-endian, so a device's byte stream lands in order).
+pub fn insw(port: u16, buf: &mut [u8]) {
+    assert!(buf.len().is_multiple_of(2), "insw of an odd byte count");
+    // SAFETY: `rep insw` stores exactly `rcx` words at `rdi`, which is `buf`'s whole
+    // length (DF is clear, as the ABI requires); the port read itself is as for `inb`.
+    unsafe {
+        asm!("rep insw", in("dx") port, inout("rdi") buf.as_mut_ptr() => _, inout("rcx") buf.len() / 2 => _,
+             options(nostack, preserves_flags))
+    }
+}
+
+/// Writes `buf` to `port` as `buf.len() / 2` words (`rep outsw`).
+pub fn outsw(port: u16, buf: &[u8]) {
+    assert!(buf.len().is_multiple_of(2), "outsw of an odd byte count");
+    // SAFETY: `rep outsw` reads exactly `rcx` words from `rsi`, all inside `buf` (DF
+    // clear); the port writes are as for `outb`.
+    unsafe {
+        asm!("rep outsw", in("dx") port, inout("rsi") buf.as_ptr() => _, inout("rcx") buf.len() / 2 => _,
+             options(nostack, preserves_flags, readonly))
+    }
 }
 
 /// Kernel virtual address of physical address `pa`.

@@ -1,5 +1,7 @@
 //! Device drivers, named as in Pintos.
 
+pub mod block;
+pub mod ide;
 pub mod serial;
 pub mod timer;
 pub mod vga;

@@ -52,6 +52,36 @@ pub fn timer_sleep(ticks: i64) {
     crate::arch::cpu::without_interrupts(|| thread::thread_sleep_until(timer_ticks() + ticks));
 }
 
+/// Sleeps for about `ms` milliseconds.
+pub fn timer_msleep(ms: i64) {
+    real_time_sleep(ms, 1000);
+}
+
+/// Sleeps for about `us` microseconds.
+pub fn timer_usleep(us: i64) {
+    real_time_sleep(us, 1000 * 1000);
+}
+
+/// Sleeps for about `ns` nanoseconds.
+pub fn timer_nsleep(ns: i64) {
+    real_time_sleep(ns, 1000 * 1000 * 1000);
+}
+
+/// Sleeps for `num / denom` seconds: whole ticks by blocking, anything shorter by
+/// spinning on the calibrated loop (a sub-tick sleep would otherwise last a whole tick).
+fn real_time_sleep(num: i64, denom: i64) {
+    let ticks = num * TIMER_FREQ as i64 / denom;
+    assert!(crate::arch::cpu::interrupts_enabled(), "real_time_sleep with interrupts off");
+    if ticks > 0 {
+        timer_sleep(ticks);
+    } else {
+        // Scaled down by 1000 first so the product cannot overflow.
+        assert!(denom % 1000 == 0);
+        let loops = LOOPS_PER_TICK.load(Ordering::Relaxed) as i64 * num / 1000 * TIMER_FREQ as i64 / (denom / 1000);
+        busy_wait(loops.max(0) as u64);
+    }
+}
+
 fn timer_interrupt(_frame: &mut IntrFrame) {
     let now = TICKS.fetch_add(1, Ordering::Relaxed) + 1;
     if THREADS_STARTED.load(Ordering::Relaxed) {

@@ -23,6 +23,7 @@ mod msg {
 }
 
 mod alarm;
+mod block;
 mod exception;
 mod malloc;
 mod mlfqs;
@@ -34,6 +35,7 @@ const TESTS: &[(&str, fn())] = &[
     ("exception", exception::test_exception),
     ("malloc", malloc::test_malloc),
     ("redzone", redzone::test_redzone),
+    ("block-rw", block::test_block_rw),
     ("alarm-single", alarm::test_alarm_single),
     ("alarm-multiple", alarm::test_alarm_multiple),
     ("alarm-simultaneous", alarm::test_alarm_simultaneous),

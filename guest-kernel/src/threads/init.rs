@@ -8,7 +8,7 @@
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::arch::{cpu, gdt, io};
-use crate::devices::{serial, timer, vga};
+use crate::devices::{block, ide, serial, timer, vga};
 use crate::threads::{interrupt, palloc, thread};
 
 const LOADER_ARGS_PA: u64 = 0x7c00 + 0x17e;
@@ -57,6 +57,9 @@ pub extern "C" fn main() -> ! {
     timer::THREADS_STARTED.store(true, Ordering::Relaxed);
     thread::thread_start();
     timer::calibrate();
+    // Pintos-KAIST probes the disks only in kernels built with FILESYS; the disks cost
+    // nothing when absent, so this kernel always does.
+    ide::init();
     println!("Boot complete.");
 
     run_actions(actions);
@@ -149,6 +152,7 @@ pub fn shutdown() -> ! {
 pub fn power_off() -> ! {
     println!("Timer: {} ticks", timer::ticks());
     thread::thread_print_stats();
+    block::print_stats();
     println!("Console: {} characters output", crate::console::chars_written());
     println!("Powering off...");
     io::outw(0x604, 0x2000);
