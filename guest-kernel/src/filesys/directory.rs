@@ -120,9 +120,23 @@ impl FileSys {
         ok
     }
 
-    /// The names in `dir`, in entry order (names are written from `&str`, so they are
-    /// UTF-8 unless the disk was changed behind our back).
+    /// The name of the first in-use entry of `dir` at or after byte offset `*pos`, moving
+    /// `*pos` past it (`dir_readdir`; a caller keeps `*pos` between calls, from 0).
+    pub(super) fn dir_readdir(&mut self, dir: Sector, pos: &mut u32) -> Option<String> {
+        while let Some(e) = self.dir_entry_at(dir, *pos) {
+            *pos += ENTRY_SIZE as u32;
+            if e.in_use {
+                // Names are written from `&str`, so they are UTF-8 unless the disk was
+                // changed behind our back.
+                return Some(String::from_utf8_lossy(e.name()).into_owned());
+            }
+        }
+        None
+    }
+
+    /// The names in `dir`, in entry order.
     pub(super) fn dir_names(&mut self, dir: Sector) -> Vec<String> {
-        self.dir_entries(dir).iter().map(|(e, _)| String::from_utf8_lossy(e.name()).into_owned()).collect()
+        let mut pos = 0;
+        core::iter::from_fn(|| self.dir_readdir(dir, &mut pos)).collect()
     }
 }

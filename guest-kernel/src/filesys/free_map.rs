@@ -8,7 +8,6 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::inode::bytes_to_sectors;
 use super::{FileSys, FREE_MAP_SECTOR, ROOT_DIR_SECTOR};
 use crate::devices::block::Sector;
 
@@ -110,7 +109,7 @@ impl FileSys {
         self.inode_read_at(FREE_MAP_SECTOR, &mut bits, 0);
         self.free_map.bits = bits;
         self.free_map.file_open = true;
-        if !self.free_map.get(FREE_MAP_SECTOR) || !self.free_map.get(ROOT_DIR_SECTOR) || bytes_to_sectors(len as u32) == 0 {
+        if !self.free_map.get(FREE_MAP_SECTOR) || !self.free_map.get(ROOT_DIR_SECTOR) {
             return Err("free map does not cover its own inodes");
         }
         Ok(())

@@ -5,7 +5,8 @@
 //! is a binary semaphore plus a holder; the scheduler keeps lock → holder and thread →
 //! awaited lock (see `thread`), from which it derives donated priorities. A condition
 //! variable gives each waiter its own semaphore, as Pintos does, so a signal can never
-//! be lost between releasing the lock and blocking.
+//! be lost between releasing the lock and blocking. `Mutex` pairs a lock with the data
+//! it guards, for thread-only state held across sleeps (the file system's).
 //!
 //! Every operation runs with interrupts off (one CPU), and never holds an `IrqCell`
 //! across a block or a yield.
