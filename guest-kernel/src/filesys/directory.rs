@@ -7,6 +7,7 @@
 //! in-use byte, and the slot is reused by the next file added.
 
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
 
 use super::FileSys;
@@ -65,44 +66,35 @@ impl FileSys {
         self.inode_create(sector, (entries * ENTRY_SIZE) as u32)
     }
 
-    /// The entry at byte offset `ofs` of directory `dir`, if the directory reaches there.
-    fn dir_entry_at(&mut self, dir: Sector, ofs: u32) -> Option<DirEntry> {
-        let mut b = [0; ENTRY_SIZE];
-        (self.inode_read_at(dir, &mut b, ofs) == ENTRY_SIZE).then(|| DirEntry::decode(&b))
+    /// Every slot of directory `dir`, in use or not; slot `i` is at byte `i * ENTRY_SIZE`.
+    /// One read of the whole file: a directory is a few sectors, and reading it entry
+    /// by entry would cost a disk access per entry.
+    fn dir_slots(&mut self, dir: Sector) -> Vec<DirEntry> {
+        let mut bytes = vec![0; self.inode_length(dir) as usize];
+        let n = self.inode_read_at(dir, &mut bytes, 0);
+        bytes[..n].chunks_exact(ENTRY_SIZE).map(|c| DirEntry::decode(c.try_into().expect("exact chunk"))).collect()
     }
 
-    /// In-use entries of `dir` with their offsets.
-    fn dir_entries(&mut self, dir: Sector) -> Vec<(DirEntry, u32)> {
-        let mut out = Vec::new();
-        let mut ofs = 0;
-        while let Some(e) = self.dir_entry_at(dir, ofs) {
-            if e.in_use {
-                out.push((e, ofs));
-            }
-            ofs += ENTRY_SIZE as u32;
-        }
-        out
-    }
-
-    /// The entry called `name` in `dir` and its offset.
+    /// The entry called `name` in `dir` and its byte offset.
     pub(super) fn dir_lookup(&mut self, dir: Sector, name: &str) -> Option<(DirEntry, u32)> {
-        self.dir_entries(dir).into_iter().find(|(e, _)| e.name() == name.as_bytes())
+        let slots = self.dir_slots(dir);
+        let i = slots.iter().position(|e| e.in_use && e.name() == name.as_bytes())?;
+        Some((slots[i], (i * ENTRY_SIZE) as u32))
     }
 
-    /// Adds `name` → `sector` to `dir`. Fails for a bad or taken name, or a full directory.
+    /// Adds `name` → `sector` to `dir` in its first free slot. Fails for a bad or taken
+    /// name, or a full directory.
     pub(super) fn dir_add(&mut self, dir: Sector, name: &str, sector: Sector) -> bool {
-        if !name_ok(name) || self.dir_lookup(dir, name).is_some() {
+        if !name_ok(name) {
             return false;
         }
-        let mut ofs = 0;
-        while let Some(e) = self.dir_entry_at(dir, ofs) {
-            if !e.in_use {
-                break;
-            }
-            ofs += ENTRY_SIZE as u32;
+        let slots = self.dir_slots(dir);
+        if slots.iter().any(|e| e.in_use && e.name() == name.as_bytes()) {
+            return false;
         }
-        // Past the last entry the write comes back short: the directory is full.
-        self.inode_write_at(dir, &DirEntry::new(name, sector).encode(), ofs) == ENTRY_SIZE
+        let free = slots.iter().position(|e| !e.in_use).unwrap_or(slots.len());
+        // Past the last slot the write comes back short: the directory is full.
+        self.inode_write_at(dir, &DirEntry::new(name, sector).encode(), (free * ENTRY_SIZE) as u32) == ENTRY_SIZE
     }
 
     /// Removes `name` from `dir` and marks its inode removed (freed at its last close).
@@ -123,20 +115,17 @@ impl FileSys {
     /// The name of the first in-use entry of `dir` at or after byte offset `*pos`, moving
     /// `*pos` past it (`dir_readdir`; a caller keeps `*pos` between calls, from 0).
     pub(super) fn dir_readdir(&mut self, dir: Sector, pos: &mut u32) -> Option<String> {
-        while let Some(e) = self.dir_entry_at(dir, *pos) {
-            *pos += ENTRY_SIZE as u32;
-            if e.in_use {
-                // Names are written from `&str`, so they are UTF-8 unless the disk was
-                // changed behind our back.
-                return Some(String::from_utf8_lossy(e.name()).into_owned());
-            }
-        }
-        None
+        let slots = self.dir_slots(dir);
+        let first = (*pos as usize).div_ceil(ENTRY_SIZE);
+        let i = first + slots.get(first..)?.iter().position(|e| e.in_use)?;
+        *pos = ((i + 1) * ENTRY_SIZE) as u32;
+        // Names are written from `&str`, so they are UTF-8 unless the disk was changed
+        // behind our back.
+        Some(String::from_utf8_lossy(slots[i].name()).into_owned())
     }
 
-    /// The names in `dir`, in entry order.
+    /// The names in `dir`, in entry order (one read of the directory).
     pub(super) fn dir_names(&mut self, dir: Sector) -> Vec<String> {
-        let mut pos = 0;
-        core::iter::from_fn(|| self.dir_readdir(dir, &mut pos)).collect()
+        self.dir_slots(dir).iter().filter(|e| e.in_use).map(|e| String::from_utf8_lossy(e.name()).into_owned()).collect()
     }
 }

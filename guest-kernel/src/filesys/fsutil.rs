@@ -12,7 +12,7 @@
 
 use alloc::vec;
 
-use super::{filesys_create, filesys_list, filesys_open, filesys_remove};
+use super::{filesys_create, filesys_open, filesys_readdir, filesys_remove};
 use crate::arch::cell::IrqCell;
 use crate::devices::block::{self, Block, Role, Sector, SectorBuf, SECTOR_SIZE};
 
@@ -97,7 +97,8 @@ pub fn fsutil_get(name: &str) {
 pub fn fsutil_ls() {
     need_filesys();
     println!("Files in the root directory:");
-    for name in filesys_list() {
+    let mut pos = 0;
+    while let Some(name) = filesys_readdir(&mut pos) {
         println!("{name}");
     }
     println!("End of listing.");

@@ -160,6 +160,13 @@ pub fn filesys_remove(name: &str) -> bool {
     with_fs(|fs| fs.dir_remove(ROOT_DIR_SECTOR, name))
 }
 
+/// The next name in the root directory from `*pos` (0 to start), moving `*pos` past it;
+/// None at the end. Files created or removed between calls may be seen or missed, but
+/// no name is returned twice.
+pub fn filesys_readdir(pos: &mut u32) -> Option<String> {
+    with_fs(|fs| fs.dir_readdir(ROOT_DIR_SECTOR, pos))
+}
+
 /// Names in the root directory, in directory order.
 pub fn filesys_list() -> Vec<String> {
     with_fs(|fs| fs.dir_names(ROOT_DIR_SECTOR))
