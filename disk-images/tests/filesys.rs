@@ -49,12 +49,12 @@ fn contents(len: usize, seed: u8) -> Vec<u8> {
     (0..len).map(|i| (i * 7 + i / 256 + seed as usize) as u8).collect()
 }
 
-/// Files of 0 bytes, a partial sector, exactly one sector and several sectors (with a
-/// partial last one) go in with `put` and come back identical with `get`.
+/// Files of 0 bytes, a partial sector, exactly one sector, several sectors (with a
+/// partial last one) and 300 kB go in with `put` and come back identical with `get`.
 #[test]
 fn put_and_get_round_trip() {
     let dir = workdir("roundtrip");
-    let files = [("empty", 0), ("small", 12), ("onesector", 512), ("several", 5 * 512 + 100)];
+    let files = [("empty", 0), ("small", 12), ("onesector", 512), ("several", 5 * 512 + 100), ("large", 300_000)];
     let mut a = vec![];
     for (i, (name, len)) in files.iter().enumerate() {
         std::fs::write(dir.join(name), contents(*len, i as u8)).unwrap();
