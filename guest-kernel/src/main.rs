@@ -20,5 +20,6 @@ pub mod arch;
 pub mod console;
 pub mod debug;
 pub mod devices;
+pub mod filesys;
 pub mod tests;
 pub mod threads;

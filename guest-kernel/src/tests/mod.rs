@@ -25,6 +25,7 @@ mod msg {
 mod alarm;
 mod block;
 mod exception;
+mod filesys;
 mod malloc;
 mod mlfqs;
 mod priority;
@@ -36,6 +37,8 @@ const TESTS: &[(&str, fn())] = &[
     ("malloc", malloc::test_malloc),
     ("redzone", redzone::test_redzone),
     ("block-rw", block::test_block_rw),
+    ("fs-basic", filesys::test_fs_basic),
+    ("fs-threads", filesys::test_fs_threads),
     ("alarm-single", alarm::test_alarm_single),
     ("alarm-multiple", alarm::test_alarm_multiple),
     ("alarm-simultaneous", alarm::test_alarm_simultaneous),

@@ -3,12 +3,14 @@
 //! The command line is in the boot sector, which stays at physical 0x7c00: argc (u32) at
 //! offset 0x17a and 128 bytes of NUL-separated arguments at 0x17e (the `pintos` launcher
 //! writes them). Options come first (`-q`, `-f`, `-mlfqs`, `-rs=SEED`, `-ul=N`,
-//! `-threads-tests`), then actions (`run NAME`).
+//! `-threads-tests`), then actions (`run NAME`, and the file-system actions `put NAME`,
+//! `get NAME`, `ls`, `cat NAME`, `rm NAME`).
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::arch::{cpu, gdt, io};
 use crate::devices::{block, ide, serial, timer, vga};
+use crate::filesys::{self, fsutil};
 use crate::threads::{interrupt, palloc, thread};
 
 const LOADER_ARGS_PA: u64 = 0x7c00 + 0x17e;
@@ -17,7 +19,7 @@ const LOADER_ARGS_LEN: usize = 128;
 
 /// `-q`: power off when the actions are done (or on a panic).
 static POWER_OFF_WHEN_DONE: AtomicBool = AtomicBool::new(false);
-/// `-f`: format the file system (used from project 4 on).
+/// `-f`: format the file system on hd0:1.
 pub static FORMAT_FILESYS: AtomicBool = AtomicBool::new(false);
 /// `-mlfqs`: use the multi-level feedback queue scheduler.
 pub static THREAD_MLFQS: AtomicBool = AtomicBool::new(false);
@@ -60,9 +62,11 @@ pub extern "C" fn main() -> ! {
     // Pintos-KAIST probes the disks only in kernels built with FILESYS; the disks cost
     // nothing when absent, so this kernel always does.
     ide::init();
+    filesys::filesys_init(FORMAT_FILESYS.load(Ordering::Relaxed));
     println!("Boot complete.");
 
     run_actions(actions);
+    filesys::filesys_done();
     shutdown();
 }
 
@@ -112,6 +116,11 @@ fn usage() -> ! {
          Options must precede actions.\n\
          Actions are executed in the order specified.\n\
          \nAvailable actions:\n  run TEST           Run TEST.\n\
+         \x20 ls                 Show the names in the root directory.\n\
+         \x20 cat FILE           Hex-dump FILE on the console.\n\
+         \x20 rm FILE            Remove FILE.\n\
+         \x20 put FILE           Copy FILE from the scratch disk in (pintos -p).\n\
+         \x20 get FILE           Copy FILE out to the scratch disk (pintos -g).\n\
          \nOptions:\n  -h                 Print this help message and power off.\n\
          \x20 -q                 Power off VM after actions or on panic.\n\
          \x20 -f                 Format file system disk during startup.\n\
@@ -130,6 +139,20 @@ fn run_actions(mut actions: &[&str]) {
                 println!("Executing '{name}':");
                 crate::tests::run_test(name);
                 println!("Execution of '{name}' complete.");
+                actions = &actions[2..];
+            }
+            "ls" => {
+                fsutil::fsutil_ls();
+                actions = &actions[1..];
+            }
+            "put" | "get" | "cat" | "rm" => {
+                let Some(&name) = actions.get(1) else { panic!("action `{action}' requires 1 argument") };
+                match action {
+                    "put" => fsutil::fsutil_put(name),
+                    "get" => fsutil::fsutil_get(name),
+                    "cat" => fsutil::fsutil_cat(name),
+                    _ => fsutil::fsutil_rm(name),
+                }
                 actions = &actions[2..];
             }
             _ => panic!("unknown action `{action}' (use -h for help)"),

@@ -5,7 +5,8 @@
 //! is a binary semaphore plus a holder; the scheduler keeps lock → holder and thread →
 //! awaited lock (see `thread`), from which it derives donated priorities. A condition
 //! variable gives each waiter its own semaphore, as Pintos does, so a signal can never
-//! be lost between releasing the lock and blocking.
+//! be lost between releasing the lock and blocking. `Mutex` pairs a lock with the data
+//! it guards, for thread-only state held across sleeps (the file system's).
 //!
 //! Every operation runs with interrupts off (one CPU), and never holds an `IrqCell`
 //! across a block or a yield.
@@ -203,5 +204,58 @@ pub fn cond_signal(cond: &Condition, lock: &Lock) {
 pub fn cond_broadcast(cond: &Condition, lock: &Lock) {
     while cond.waiters.with(|w| !w.is_empty()) {
         cond_signal(cond, lock);
+    }
+}
+
+/// A lock that owns the data it guards, for state that is used only by threads and may
+/// be held across a sleep (disk I/O), such as the file system's.
+///
+/// The data sits in an `IrqCell` only while nobody holds the lock: `lock` acquires the
+/// `Lock` and then moves the data out into the guard, so the holder can block without
+/// keeping interrupts off or an `IrqCell` borrowed, and no `unsafe` is needed. Keep `T`
+/// small (a few pointers): it moves on every acquire and release.
+pub struct Mutex<T> {
+    lock: Lock,
+    data: IrqCell<Option<T>>,
+}
+
+impl<T: Send> Mutex<T> {
+    pub fn new(value: T) -> Mutex<T> {
+        Mutex { lock: Lock::new(), data: IrqCell::new(Some(value)) }
+    }
+
+    /// Acquires the lock (sleeping, with priority donation, while another thread holds
+    /// it). Acquiring it again from the holder panics, as `lock_acquire` does.
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        lock_acquire(&self.lock);
+        let value = self.data.with(|d| d.take()).expect("mutex data missing while the lock was free");
+        MutexGuard { mutex: self, value: Some(value) }
+    }
+}
+
+/// Access to a `Mutex`'s data; dropping it puts the data back and releases the lock.
+pub struct MutexGuard<'a, T: Send> {
+    mutex: &'a Mutex<T>,
+    value: Option<T>,
+}
+
+impl<T: Send> core::ops::Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.value.as_ref().expect("guard emptied")
+    }
+}
+
+impl<T: Send> core::ops::DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.value.as_mut().expect("guard emptied")
+    }
+}
+
+impl<T: Send> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        let value = self.value.take();
+        self.mutex.data.with(|d| *d = value);
+        lock_release(&self.mutex.lock);
     }
 }
