@@ -52,50 +52,20 @@ fn program() -> Vec<u8> {
     a.ja(l5).unwrap();
     // Pintos' memset and memcpy as gcc -O0 compiles lib/string.c (the loop condition first).
     let memset = |a: &mut CodeAssembler, dst: u64, value: u32, n: u64| -> Result<(), IcedError> {
-        let (mut body, mut cond) = (a.create_label(), a.create_label());
-        a.mov(rax, dst)?;
-        a.mov(qword_ptr(rbp - 0x8), rax)?;
         a.mov(dword_ptr(rbp - 0x1c), value)?;
-        a.mov(rax, n)?;
-        a.mov(qword_ptr(rbp - 0x28), rax)?;
-        a.jmp(cond)?;
-        a.set_label(&mut body)?;
-        a.mov(rax, qword_ptr(rbp - 0x8))?;
-        a.lea(rdx, qword_ptr(rax + 1))?;
-        a.mov(qword_ptr(rbp - 0x8), rdx)?;
-        a.mov(edx, dword_ptr(rbp - 0x1c))?;
-        a.mov(byte_ptr(rax), dl)?;
-        a.set_label(&mut cond)?;
-        a.mov(rax, qword_ptr(rbp - 0x28))?;
-        a.lea(rdx, qword_ptr(rax - 1))?;
-        a.mov(qword_ptr(rbp - 0x28), rdx)?;
-        a.test(rax, rax)?;
-        a.jne(body)
+        byte_loop(a, &[(0x8, dst)], n, |a| {
+            post_increment(a, 0x8, rax, rdx)?;
+            a.mov(edx, dword_ptr(rbp - 0x1c))?;
+            a.mov(byte_ptr(rax), dl)
+        })
     };
     let memcpy = |a: &mut CodeAssembler, dst: u64, src: u64, n: u64| -> Result<(), IcedError> {
-        let (mut body, mut cond) = (a.create_label(), a.create_label());
-        a.mov(rax, dst)?;
-        a.mov(qword_ptr(rbp - 0x8), rax)?;
-        a.mov(rax, src)?;
-        a.mov(qword_ptr(rbp - 0x10), rax)?;
-        a.mov(rax, n)?;
-        a.mov(qword_ptr(rbp - 0x28), rax)?;
-        a.jmp(cond)?;
-        a.set_label(&mut body)?;
-        a.mov(rdx, qword_ptr(rbp - 0x10))?;
-        a.lea(rax, qword_ptr(rdx + 1))?;
-        a.mov(qword_ptr(rbp - 0x10), rax)?;
-        a.mov(rax, qword_ptr(rbp - 0x8))?;
-        a.lea(rcx, qword_ptr(rax + 1))?;
-        a.mov(qword_ptr(rbp - 0x8), rcx)?;
-        a.movzx(edx, byte_ptr(rdx))?;
-        a.mov(byte_ptr(rax), dl)?;
-        a.set_label(&mut cond)?;
-        a.mov(rax, qword_ptr(rbp - 0x28))?;
-        a.lea(rdx, qword_ptr(rax - 1))?;
-        a.mov(qword_ptr(rbp - 0x28), rdx)?;
-        a.test(rax, rax)?;
-        a.jne(body)
+        byte_loop(a, &[(0x8, dst), (0x10, src)], n, |a| {
+            post_increment(a, 0x10, rdx, rax)?;
+            post_increment(a, 0x8, rax, rcx)?;
+            a.movzx(edx, byte_ptr(rdx))?;
+            a.mov(byte_ptr(rax), dl)
+        })
     };
     memset(&mut a, BUF + 100, 0x1234_56a5, 10_000).unwrap();
     memset(&mut a, BUF + 0x3000, 7, 0).unwrap();
@@ -110,6 +80,37 @@ fn program() -> Vec<u8> {
     a.je(l6).unwrap();
     a.hlt().unwrap();
     a.assemble(CODE).unwrap()
+}
+
+/// `ptr = [rbp - slot]; [rbp - slot] = ptr + 1` as gcc -O0 emits `*p++`.
+fn post_increment(a: &mut CodeAssembler, slot: i32, ptr: AsmRegister64, next: AsmRegister64) -> Result<(), IcedError> {
+    a.mov(ptr, qword_ptr(rbp - slot))?;
+    a.lea(next, qword_ptr(ptr + 1))?;
+    a.mov(qword_ptr(rbp - slot), next)
+}
+
+/// `while (size-- > 0) body;` with the pointers' stack slots set to their values and the
+/// count in `[rbp - 0x28]`, laid out as gcc -O0 does (condition first).
+fn byte_loop(
+    a: &mut CodeAssembler,
+    slots: &[(i32, u64)],
+    n: u64,
+    body: impl FnOnce(&mut CodeAssembler) -> Result<(), IcedError>,
+) -> Result<(), IcedError> {
+    let (mut top, mut cond) = (a.create_label(), a.create_label());
+    for &(slot, value) in slots.iter().chain([(0x28, n)].iter()) {
+        a.mov(rax, value)?;
+        a.mov(qword_ptr(rbp - slot), rax)?;
+    }
+    a.jmp(cond)?;
+    a.set_label(&mut top)?;
+    body(a)?;
+    a.set_label(&mut cond)?;
+    a.mov(rax, qword_ptr(rbp - 0x28))?;
+    a.lea(rdx, qword_ptr(rax - 1))?;
+    a.mov(qword_ptr(rbp - 0x28), rdx)?;
+    a.test(rax, rax)?;
+    a.jne(top)
 }
 
 fn machine(skip: bool) -> Cpu {

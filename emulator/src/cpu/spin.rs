@@ -603,30 +603,21 @@ mod tests {
         assert_eq!(classify(&block(memset(0), jne)), Spin::Memset);
         assert_eq!(classify(&block(memset(1), jne)), Spin::None, "stores somewhere else");
         assert_eq!(classify(&block(memset(0), jg)), Spin::None, "a signed count is another loop");
-        let memcpy = |a: &mut CodeAssembler| {
-            a.mov(rdx, qword_ptr(rbp - 0x10))?;
-            a.lea(rax, qword_ptr(rdx + 1))?;
-            a.mov(qword_ptr(rbp - 0x10), rax)?;
-            a.mov(rax, qword_ptr(rbp - 0x8))?;
-            a.lea(rcx, qword_ptr(rax + 1))?;
-            a.mov(qword_ptr(rbp - 0x8), rcx)?;
-            a.movzx(edx, byte_ptr(rdx))?;
-            a.mov(byte_ptr(rax), dl)?;
-            count_tail(a)
+        let memcpy = |src_step: i32| {
+            move |a: &mut CodeAssembler| {
+                a.mov(rdx, qword_ptr(rbp - 0x10))?;
+                a.lea(rax, qword_ptr(rdx + src_step))?;
+                a.mov(qword_ptr(rbp - 0x10), rax)?;
+                a.mov(rax, qword_ptr(rbp - 0x8))?;
+                a.lea(rcx, qword_ptr(rax + 1))?;
+                a.mov(qword_ptr(rbp - 0x8), rcx)?;
+                a.movzx(edx, byte_ptr(rdx))?;
+                a.mov(byte_ptr(rax), dl)?;
+                count_tail(a)
+            }
         };
-        assert_eq!(classify(&block(memcpy, jne)), Spin::Memcpy);
-        let reversed = |a: &mut CodeAssembler| {
-            a.mov(rdx, qword_ptr(rbp - 0x10))?;
-            a.lea(rax, qword_ptr(rdx - 1))?;
-            a.mov(qword_ptr(rbp - 0x10), rax)?;
-            a.mov(rax, qword_ptr(rbp - 0x8))?;
-            a.lea(rcx, qword_ptr(rax + 1))?;
-            a.mov(qword_ptr(rbp - 0x8), rcx)?;
-            a.movzx(edx, byte_ptr(rdx))?;
-            a.mov(byte_ptr(rax), dl)?;
-            count_tail(a)
-        };
-        assert_eq!(classify(&block(reversed, jne)), Spin::None, "copies backwards");
+        assert_eq!(classify(&block(memcpy(1), jne)), Spin::Memcpy);
+        assert_eq!(classify(&block(memcpy(-1), jne)), Spin::None, "copies backwards");
     }
 
     #[test]
