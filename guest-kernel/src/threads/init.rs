@@ -55,6 +55,7 @@ pub extern "C" fn main() -> ! {
     palloc::init(user_page_limit);
     thread::thread_init(THREAD_MLFQS.load(Ordering::Relaxed));
     interrupt::init();
+    crate::userprog::init();
     timer::init();
     timer::THREADS_STARTED.store(true, Ordering::Relaxed);
     thread::thread_start();
@@ -137,7 +138,12 @@ fn run_actions(mut actions: &[&str]) {
             "run" => {
                 let Some(&name) = actions.get(1) else { panic!("action `run' requires 1 argument") };
                 println!("Executing '{name}':");
-                crate::tests::run_test(name);
+                let prog = name.split(' ').find(|a| !a.is_empty()).unwrap_or("");
+                if crate::tests::has_test(prog) || THREAD_TESTS.load(Ordering::Relaxed) {
+                    crate::tests::run_test(name);
+                } else {
+                    crate::userprog::process::process_run(name);
+                }
                 println!("Execution of '{name}' complete.");
                 actions = &actions[2..];
             }
