@@ -3,7 +3,8 @@
 //! The command line is in the boot sector, which stays at physical 0x7c00: argc (u32) at
 //! offset 0x17a and 128 bytes of NUL-separated arguments at 0x17e (the `pintos` launcher
 //! writes them). Options come first (`-q`, `-f`, `-mlfqs`, `-rs=SEED`, `-ul=N`,
-//! `-threads-tests`), then actions (`run NAME`, and the file-system actions `put NAME`,
+//! `-threads-tests`), then actions (`run NAME` for a kernel test, `run 'PROG ARGS'` for a user program in
+//! the file system, and the file-system actions `put NAME`,
 //! `get NAME`, `ls`, `cat NAME`, `rm NAME`).
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -139,7 +140,10 @@ fn run_actions(mut actions: &[&str]) {
                 let Some(&name) = actions.get(1) else { panic!("action `run' requires 1 argument") };
                 println!("Executing '{name}':");
                 let prog = name.split(' ').find(|a| !a.is_empty()).unwrap_or("");
-                if crate::tests::has_test(prog) || THREAD_TESTS.load(Ordering::Relaxed) {
+                // A kernel test by that name, or without a file system to load a program
+                // from, runs as a kernel test (an unknown name then panics, as in
+                // Pintos' threads kernel); anything else is a user program.
+                if crate::tests::has_test(prog) || THREAD_TESTS.load(Ordering::Relaxed) || !filesys::filesys_mounted() {
                     crate::tests::run_test(name);
                 } else {
                     crate::userprog::process::process_run(name);
