@@ -171,3 +171,76 @@ fn user_program_runs_are_deterministic() {
     assert_eq!(c1, c2);
     assert_eq!(n1, n2, "instruction counts differ");
 }
+
+/// A hand-made ELF64 executable: segments (type, flags, file offset, vaddr, filesz,
+/// memsz) over the bytes `file`, entry `entry`.
+fn elf(segments: &[(u32, u32, u64, u64, u64, u64)], entry: u64, body: &[(usize, &[u8])]) -> Vec<u8> {
+    let mut f = vec![0u8; 0x200];
+    f[0..8].copy_from_slice(b"\x7fELF\x02\x01\x01\x00");
+    f[16..18].copy_from_slice(&2u16.to_le_bytes());
+    f[18..20].copy_from_slice(&0x3eu16.to_le_bytes());
+    f[20..24].copy_from_slice(&1u32.to_le_bytes());
+    f[24..32].copy_from_slice(&entry.to_le_bytes());
+    f[32..40].copy_from_slice(&64u64.to_le_bytes());
+    f[52..54].copy_from_slice(&64u16.to_le_bytes());
+    f[54..56].copy_from_slice(&56u16.to_le_bytes());
+    f[56..58].copy_from_slice(&(segments.len() as u16).to_le_bytes());
+    f[58..60].copy_from_slice(&64u16.to_le_bytes());
+    for (i, &(ty, flags, off, va, filesz, memsz)) in segments.iter().enumerate() {
+        let p = 64 + i * 56;
+        f[p..p + 4].copy_from_slice(&ty.to_le_bytes());
+        f[p + 4..p + 8].copy_from_slice(&flags.to_le_bytes());
+        for (j, v) in [off, va, va, filesz, memsz, 0x1000].iter().enumerate() {
+            f[p + 8 + j * 8..p + 16 + j * 8].copy_from_slice(&v.to_le_bytes());
+        }
+    }
+    for (at, bytes) in body {
+        f[*at..*at + bytes.len()].copy_from_slice(bytes);
+    }
+    f
+}
+
+/// Code at 0x400100: write(1, 0x400180, 3); exit([0x401100] + 42) after storing to
+/// 0x401101 (bss on the page after the data).
+const SHARED_CODE: &[u8] = &[
+    0xb8, 0x0a, 0, 0, 0, // mov eax, WRITE
+    0xbf, 0x01, 0, 0, 0, // mov edi, 1
+    0xbe, 0x80, 0x01, 0x40, 0x00, // mov esi, 0x400180
+    0xba, 0x03, 0, 0, 0, // mov edx, 3
+    0x0f, 0x05, // syscall
+    0x8b, 0x3c, 0x25, 0x00, 0x11, 0x40, 0x00, // mov edi, [0x401100]
+    0x83, 0xc7, 0x2a, // add edi, 42
+    0xc6, 0x04, 0x25, 0x01, 0x11, 0x40, 0x00, 0x01, // mov byte [0x401101], 1
+    0xb8, 0x01, 0, 0, 0, // mov eax, EXIT
+    0x0f, 0x05, // syscall
+];
+
+/// Three PT_LOAD segments in one page — a read-only one over the ELF header, the code,
+/// and read-write data whose bss runs into the next page — all load: the data is there,
+/// the bss reads zero and takes a store, and the program exits with 42. A segment that
+/// reaches kernel space, or a dynamic executable, is refused.
+#[test]
+fn segments_sharing_a_page_load() {
+    let dir = std::env::temp_dir().join(format!("disk-images-up-elf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let segs = [(1, 4, 0, 0x400000, 0xe8, 0xe8), (1, 5, 0x100, 0x400100, 0x40, 0x40), (1, 6, 0x180, 0x400180, 3, 0x1000)];
+    let good = elf(&segs, 0x400100, &[(0x100, SHARED_CODE), (0x180, b"hi\n")]);
+    std::fs::write(dir.join("shared"), &good).unwrap();
+    let got = run(&[format!("{}:sharedpg", dir.join("shared").display())], "sharedpg");
+    assert_eq!(got, "Executing 'sharedpg':\nhi\nsharedpg: exit(42)\nExecution of 'sharedpg' complete.\n");
+
+    let mut kernel = segs;
+    kernel[2].3 = 0x80_0400_0000;
+    let bad = elf(&kernel, 0x400100, &[(0x100, SHARED_CODE)]);
+    std::fs::write(dir.join("kernel"), &bad).unwrap();
+    let got = run(&[format!("{}:kernseg", dir.join("kernel").display())], "kernseg");
+    assert_eq!(got, "Executing 'kernseg':\nload: kernseg: bad segment\nkernseg: exit(-1)\nExecution of 'kernseg' complete.\n");
+
+    let mut dynamic = segs;
+    dynamic[0].0 = 3; // PT_INTERP
+    let bad = elf(&dynamic, 0x400100, &[(0x100, SHARED_CODE)]);
+    std::fs::write(dir.join("dynamic"), &bad).unwrap();
+    let got = run(&[format!("{}:dynamic", dir.join("dynamic").display())], "dynamic");
+    assert!(got.starts_with("Executing 'dynamic':\nload: dynamic: ") && got.ends_with("dynamic: exit(-1)\nExecution of 'dynamic' complete.\n"), "{got}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
