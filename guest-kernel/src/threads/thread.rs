@@ -400,6 +400,8 @@ pub fn thread_tick(now: i64) {
         let idle = Some(cur) == s.idle;
         if idle {
             s.idle_ticks += 1;
+        } else if s.cur().pml4 != 0 {
+            s.user_ticks += 1;
         } else {
             s.kernel_ticks += 1;
         }

@@ -95,7 +95,12 @@ fn start_process(args: Vec<String>, waiter: Arc<Waiter>) {
     let proc = Process { name: name.clone(), pt, files: BTreeMap::new(), next_fd: FIRST_FD, exec: Some(file), waiter };
     PROCS.with(|p| p.insert(tid, proc));
     thread::thread_set_pml4(root);
-    user::enter_user(entry, sp, argv.len() as u64, argv_at)
+    let argc = argv.len() as u64;
+    // enter_user never returns: free what this frame owns first.
+    drop(argv);
+    drop(args);
+    drop(name);
+    user::enter_user(entry, sp, argc, argv_at)
 }
 
 /// Prints the exit line and wakes the waiter.
