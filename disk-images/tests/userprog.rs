@@ -244,3 +244,26 @@ fn segments_sharing_a_page_load() {
     assert!(got.starts_with("Executing 'dynamic':\nload: dynamic: ") && got.ends_with("dynamic: exit(-1)\nExecution of 'dynamic' complete.\n"), "{got}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A user program that computes for about 3 timer ticks is interrupted in user mode
+/// (the timer, on TSS.RSP0's stack) and resumes with its registers intact: it counts to
+/// 10,000,000 and exits with count - 9,999,993 = 7, and the ticks show as user ticks.
+#[test]
+fn user_mode_survives_timer_interrupts() {
+    let code: &[u8] = &[
+        0x31, 0xc0, // xor eax, eax
+        0xb9, 0x80, 0x96, 0x98, 0x00, // mov ecx, 10000000
+        0xff, 0xc0, // 1: inc eax
+        0x39, 0xc8, // cmp eax, ecx
+        0x75, 0xfa, // jne 1b
+        0x89, 0xc7, // mov edi, eax
+        0x81, 0xef, 0x79, 0x96, 0x98, 0x00, // sub edi, 9999993
+        0xb8, 0x01, 0, 0, 0, // mov eax, EXIT
+        0x0f, 0x05, // syscall
+    ];
+    let exe = elf(&[(1, 5, 0x100, 0x400100, code.len() as u64, code.len() as u64)], 0x400100, &[(0x100, code)]);
+    let (console, _) = boot(&["-q", "-f", "put", "spin", "run", "spin"], &[("spin".to_string(), exe)]);
+    assert!(console.contains("Executing 'spin':\nspin: exit(7)\nExecution of 'spin' complete.\n"), "{console}");
+    let user: u64 = console.split(" kernel ticks, ").nth(1).and_then(|r| r.split(' ').next()).unwrap().parse().unwrap();
+    assert!(user >= 2, "user ticks: {user}\n{console}");
+}
