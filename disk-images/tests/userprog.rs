@@ -267,3 +267,12 @@ fn user_mode_survives_timer_interrupts() {
     let user: u64 = console.split(" kernel ticks, ").nth(1).and_then(|r| r.split(' ').next()).unwrap().parse().unwrap();
     assert!(user >= 2, "user ticks: {user}\n{console}");
 }
+
+/// A running executable is write-protected (Pintos' rox-simple): writing to it through
+/// an fd writes nothing.
+#[test]
+fn running_executable_cannot_be_written() {
+    let got = run(&[prog("rox-self")], "rox-self");
+    let want = expect("rox-self", &["(rox-self) begin", "(rox-self) open \"rox-self\"", "(rox-self) read \"rox-self\"", "(rox-self) try to write \"rox-self\"", "(rox-self) end"], 0);
+    assert_eq!(got, want);
+}
