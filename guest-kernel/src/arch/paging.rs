@@ -25,6 +25,10 @@ const WRITABLE: u64 = 2;
 const USER: u64 = 4;
 const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 
+/// A user address that is not mapped (or not writable, for a write).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadAddress;
+
 /// A user address space. Dropping it frees every table and mapped frame.
 pub struct PageTable {
     /// Kernel virtual address of the PML4 page.
@@ -84,7 +88,7 @@ impl PageTable {
     /// from `palloc` that the table now owns). False if `va` is not a user page address,
     /// is already mapped, or a table could not be allocated.
     pub fn map(&mut self, va: u64, frame: u64, writable: bool) -> bool {
-        if va % PGSIZE != 0 || frame % PGSIZE != 0 {
+        if !va.is_multiple_of(PGSIZE) || !frame.is_multiple_of(PGSIZE) {
             return false;
         }
         match self.pte(va, true) {
@@ -114,11 +118,11 @@ impl PageTable {
     }
 
     /// Copies user memory at `va` into `buf`; Err if any byte is not mapped.
-    pub fn copy_in(&self, va: u64, buf: &mut [u8]) -> Result<(), ()> {
+    pub fn copy_in(&self, va: u64, buf: &mut [u8]) -> Result<(), BadAddress> {
         let mut done = 0;
         while done < buf.len() {
-            let at = va.checked_add(done as u64).ok_or(())?;
-            let (k, _) = self.translate(at).ok_or(())?;
+            let at = va.checked_add(done as u64).ok_or(BadAddress)?;
+            let (k, _) = self.translate(at).ok_or(BadAddress)?;
             let n = ((PGSIZE - at % PGSIZE) as usize).min(buf.len() - done);
             // SAFETY: [k, k+n) lies in one user frame this table owns (mapped at
             // KERN_BASE), which no Rust object aliases; `buf` is a distinct kernel buffer.
@@ -130,13 +134,13 @@ impl PageTable {
 
     /// Copies `data` to user memory at `va`; Err if any byte is not mapped, or not
     /// writable unless `force` (the loader fills read-only segments).
-    pub fn copy_out(&self, va: u64, data: &[u8], force: bool) -> Result<(), ()> {
+    pub fn copy_out(&self, va: u64, data: &[u8], force: bool) -> Result<(), BadAddress> {
         let mut done = 0;
         while done < data.len() {
-            let at = va.checked_add(done as u64).ok_or(())?;
-            let (k, w) = self.translate(at).ok_or(())?;
+            let at = va.checked_add(done as u64).ok_or(BadAddress)?;
+            let (k, w) = self.translate(at).ok_or(BadAddress)?;
             if !w && !force {
-                return Err(());
+                return Err(BadAddress);
             }
             let n = ((PGSIZE - at % PGSIZE) as usize).min(data.len() - done);
             // SAFETY: as in `copy_in`, in the other direction.

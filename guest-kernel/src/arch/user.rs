@@ -116,7 +116,7 @@ pub fn init() {
     // SYSRET would use them (0x10 → 0x1b/0x23).
     let star = ((SEL_KCSEG as u64) << 32) | (((SEL_UDSEG as u64 & !3) - 8) << 48);
     wrmsr(MSR_STAR, star);
-    wrmsr(MSR_LSTAR, syscall_entry as usize as u64);
+    wrmsr(MSR_LSTAR, syscall_entry as *const () as u64);
     // IF | DF | TF | AC.
     wrmsr(MSR_SFMASK, 0x200 | 0x400 | 0x100 | 0x4_0000);
 }
