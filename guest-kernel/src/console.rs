@@ -33,6 +33,17 @@ pub fn _print(args: fmt::Arguments) {
     });
 }
 
+/// Writes raw bytes (a user program's `write` to fd 1) in one piece, as Pintos' `putbuf`.
+pub fn putbuf(buf: &[u8]) {
+    CONSOLE.with(|c| {
+        for &b in buf {
+            serial::putc(b);
+            vga::putc(b);
+        }
+        c.count += buf.len() as u64;
+    });
+}
+
 /// Prints even if the panic struck while the console was in use (then the output goes
 /// straight to the devices).
 pub fn print_panic(args: fmt::Arguments) {

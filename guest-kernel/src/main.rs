@@ -23,3 +23,4 @@ pub mod devices;
 pub mod filesys;
 pub mod tests;
 pub mod threads;
+pub mod userprog;

@@ -4,8 +4,8 @@
 //! linked at 0x400000 for the Pintos-KAIST user ABI, in [`USER_DIR`]
 //! (`<target>/pintos/user/`).
 //!
-//! Running them needs the kernel's project-2 support (process loading, system calls),
-//! which is not there yet; `tests/elf.rs` checks the built files.
+//! The kernel runs them from its file system (`disk-images/tests/userprog.rs`);
+//! `tests/elf.rs` checks the built files.
 //!
 //! The pure modules of the user library (no system calls, `core` only) are compiled here
 //! too, so their unit tests run with `cargo test --workspace`.

@@ -8,6 +8,8 @@
 //! - `intr`: the IDT, the entry stubs and the interrupt frame;
 //! - `cell`: `IrqCell`, state shared with interrupt handlers;
 //! - `context`: saved thread contexts and the context switch;
+//! - `paging`: per-process page tables and checked user-memory copies;
+//! - `user`: entering user mode and the `syscall` entry stub;
 //! - `mem`: memcpy and friends, which the precompiled `core` calls;
 //! - `backtrace`: the frame-pointer walk for panics.
 
@@ -20,7 +22,9 @@ pub mod gdt;
 pub mod intr;
 pub mod io;
 pub mod mem;
+pub mod paging;
 pub mod selftest;
+pub mod user;
 
 /// Every address at or above this is kernel space; physical memory is mapped here.
 pub const KERN_BASE: u64 = 0x80_0400_0000;

@@ -70,6 +70,11 @@ const TESTS: &[(&str, fn())] = &[
 
 static TEST_NAME: IrqCell<&'static str> = IrqCell::new("");
 
+/// Is there a kernel test named `name`? (`run` runs user programs otherwise.)
+pub fn has_test(name: &str) -> bool {
+    TESTS.iter().any(|(n, _)| *n == name)
+}
+
 /// Not inlined, so a panic's backtrace names it (the boot test checks that).
 #[inline(never)]
 pub fn run_test(name: &str) {

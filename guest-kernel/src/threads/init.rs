@@ -3,7 +3,8 @@
 //! The command line is in the boot sector, which stays at physical 0x7c00: argc (u32) at
 //! offset 0x17a and 128 bytes of NUL-separated arguments at 0x17e (the `pintos` launcher
 //! writes them). Options come first (`-q`, `-f`, `-mlfqs`, `-rs=SEED`, `-ul=N`,
-//! `-threads-tests`), then actions (`run NAME`, and the file-system actions `put NAME`,
+//! `-threads-tests`), then actions (`run NAME` for a kernel test, `run 'PROG ARGS'` for a user program in
+//! the file system, and the file-system actions `put NAME`,
 //! `get NAME`, `ls`, `cat NAME`, `rm NAME`).
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -55,6 +56,7 @@ pub extern "C" fn main() -> ! {
     palloc::init(user_page_limit);
     thread::thread_init(THREAD_MLFQS.load(Ordering::Relaxed));
     interrupt::init();
+    crate::userprog::init();
     timer::init();
     timer::THREADS_STARTED.store(true, Ordering::Relaxed);
     thread::thread_start();
@@ -137,7 +139,15 @@ fn run_actions(mut actions: &[&str]) {
             "run" => {
                 let Some(&name) = actions.get(1) else { panic!("action `run' requires 1 argument") };
                 println!("Executing '{name}':");
-                crate::tests::run_test(name);
+                let prog = name.split(' ').find(|a| !a.is_empty()).unwrap_or("");
+                // A kernel test by that name, or without a file system to load a program
+                // from, runs as a kernel test (an unknown name then panics, as in
+                // Pintos' threads kernel); anything else is a user program.
+                if crate::tests::has_test(prog) || THREAD_TESTS.load(Ordering::Relaxed) || !filesys::filesys_mounted() {
+                    crate::tests::run_test(name);
+                } else {
+                    crate::userprog::process::process_run(name);
+                }
                 println!("Execution of '{name}' complete.");
                 actions = &actions[2..];
             }

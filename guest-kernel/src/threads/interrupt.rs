@@ -53,6 +53,11 @@ const EXCEPTIONS: [&str; 20] = [
     "#XF SIMD Floating-Point Exception",
 ];
 
+/// The name of CPU exception `vec` (0-19).
+pub fn exception_name(vec: u8) -> &'static str {
+    EXCEPTIONS[vec as usize]
+}
+
 fn vector_name(vec: u64) -> &'static str {
     if let Some(n) = HANDLERS.try_with(|t| t[vec as usize].map(|e| e.name)).flatten() {
         return n;
@@ -163,7 +168,8 @@ pub fn dispatch(frame: &mut IntrFrame) {
     }
 }
 
-fn unexpected(frame: &IntrFrame) -> ! {
+/// Dumps the frame and panics: an interrupt nobody handles (or a kernel-mode fault).
+pub fn unexpected(frame: &IntrFrame) -> ! {
     dump_frame(frame);
     panic!("Unexpected interrupt {:#04x} ({})", frame.vec, vector_name(frame.vec));
 }

@@ -44,7 +44,7 @@ use super::interrupt;
 use super::palloc::{self, Pool, PGSIZE};
 use crate::arch::cell::IrqCell;
 use crate::arch::context::{self, MAX_THREADS};
-use crate::arch::{cpu, gdt};
+use crate::arch::{cpu, gdt, paging};
 use crate::devices::timer::TIMER_FREQ;
 
 pub type Tid = u64;
@@ -87,6 +87,8 @@ struct Thread {
     slot: usize,
     /// Bottom of its kernel stack (None for the initial thread's boot stack).
     stack: Option<u64>,
+    /// Physical address of its process's PML4 (0: the boot page tables).
+    pml4: u64,
     /// What to run, until it starts.
     func: Option<Box<dyn FnOnce() + Send>>,
 }
@@ -236,6 +238,7 @@ fn new_thread(name: &str, priority: i32, nice: i32, recent_cpu: Fixed, slot: usi
         wake_tick: 0,
         slot,
         stack,
+        pml4: 0,
         func: None,
     };
     if crate::threads::init::THREAD_MLFQS.load(Ordering::Relaxed) {
@@ -353,6 +356,9 @@ fn schedule() {
         if let Some(stack) = n.stack {
             gdt::set_kernel_stack(stack + STACK_PAGES as u64 * PGSIZE);
         }
+        if next != prev {
+            paging::load_cr3(n.pml4);
+        }
         if next == prev {
             return None;
         }
@@ -394,6 +400,8 @@ pub fn thread_tick(now: i64) {
         let idle = Some(cur) == s.idle;
         if idle {
             s.idle_ticks += 1;
+        } else if s.cur().pml4 != 0 {
+            s.user_ticks += 1;
         } else {
             s.kernel_ticks += 1;
         }
@@ -451,6 +459,13 @@ pub fn thread_sleep_until(wake: i64) {
         s.sleepers.push(cur);
     });
     thread_block();
+}
+
+/// Sets the running thread's address space (a PML4 physical address, 0 for the boot
+/// tables) and loads it; `schedule` reloads it whenever the thread runs.
+pub fn thread_set_pml4(root: u64) {
+    SCHED.with(|s| s.cur().pml4 = root);
+    paging::load_cr3(root);
 }
 
 pub fn thread_tid() -> Tid {
