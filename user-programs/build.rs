@@ -134,6 +134,8 @@ fn main() {
     for p in ["src", "c", "Cargo.toml", "user.ld"] {
         println!("cargo:rerun-if-changed={}", user_dir.join(p).display());
     }
+    // The test programs compile in the data files the harness puts (sample.txt).
+    println!("cargo:rerun-if-changed={}", user_dir.join("../tests/data").display());
     println!("cargo:rerun-if-env-changed=PINTOS_USER_CC");
 
     let dest = target.join("pintos/user");

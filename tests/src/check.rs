@@ -84,6 +84,7 @@ pub fn check_with(test: &Test, output: &str, facts: RunFacts, spec: Option<&Spec
     match &test.check {
         Check::Alarm { iterations } => return check_alarm(&all, *iterations),
         Check::PriorityFifo => return check_priority_fifo(&all),
+        Check::Halt => return check_halt(&all),
         _ => {}
     }
     let core = match core_output(&all) {
@@ -102,7 +103,7 @@ pub fn check_with(test: &Test, output: &str, facts: RunFacts, spec: Option<&Spec
         Check::MlfqsCurve(curve) => curve.check(&core),
         Check::MlfqsFair { nice, max_diff } => mlfqs::check_fair(&core, nice, *max_diff),
         Check::ProcessDeath => check_process_death(&core, test.name()),
-        Check::Alarm { .. } | Check::PriorityFifo => unreachable!(),
+        Check::Alarm { .. } | Check::PriorityFifo | Check::Halt => unreachable!(),
     };
     match result {
         Ok(()) => Verdict::pass(),
@@ -383,6 +384,17 @@ fn check_priority_fifo(all: &[&str]) -> Verdict {
 }
 
 /// The process must begin, exit with -1, and never print its `end`.
+/// halt: powered off from inside the process after `begin`, never printing `fail`.
+fn check_halt(all: &[&str]) -> Verdict {
+    if !all.contains(&"(halt) begin") {
+        return Verdict::fail("missing 'begin' message");
+    }
+    if all.contains(&"(halt) fail") {
+        return Verdict::fail("found 'fail' message--halt didn't really halt");
+    }
+    Verdict::pass()
+}
+
 fn check_process_death(core: &[&str], name: &str) -> Result<(), String> {
     if core.first() != Some(&format!("({name}) begin").as_str()) {
         return Err(format!("First line of output is not `({name}) begin' message."));

@@ -11,7 +11,7 @@ use emulator::machine::Outcome;
 use emulator::pintos::{self, Options};
 use thiserror::Error;
 
-use crate::catalogue::{Project, Test, GENERATED_ZEROS};
+use crate::catalogue::{Project, Test, DATA_FILES, GENERATED_ZEROS};
 use crate::check::{self, RunFacts, Verdict};
 
 /// Errors setting up a run (before the machine starts).
@@ -37,6 +37,10 @@ pub struct Setup {
     /// (`tests/userprog/args-many`, `tests/userprog/sample.txt`): by default the build
     /// directory (the os.dsk's) and the source tree two levels up, as in the KAIST layout.
     pub search: Vec<PathBuf>,
+    /// Directories holding test programs by bare name (`args-many`), searched before
+    /// `search`: the built-in kernel's programs are in `target/pintos/user/`
+    /// (`user_programs::USER_DIR`), next to its os.dsk.
+    pub programs: Vec<PathBuf>,
     /// Where `tests/.../NAME.output|.errors|.result` go.
     pub out: PathBuf,
     /// The host-time guard as a multiple of the test's (virtual) timeout; 0 for none.
@@ -53,7 +57,20 @@ impl Setup {
         vec![build.clone(), build.join("..").join("..")]
     }
 
+    /// The built-in kernel's program directory: `user/` next to its os.dsk.
+    pub fn builtin_programs(os_disk: &Path) -> Vec<PathBuf> {
+        os_disk.parent().map(|d| vec![d.join("user")]).unwrap_or_default()
+    }
+
     fn find(&self, test: &Test, rel: &str) -> Result<PathBuf, RunError> {
+        if rel == test.path {
+            for dir in &self.programs {
+                let p = dir.join(test.name());
+                if p.is_file() {
+                    return Ok(p);
+                }
+            }
+        }
         for dir in &self.search {
             let p = dir.join(rel);
             if p.is_file() {
@@ -65,7 +82,16 @@ impl Setup {
             write_file(&p, &vec![0u8; GENERATED_ZEROS.1])?;
             return Ok(p);
         }
-        let looked = self.search.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ");
+        if let Some((_, data)) = DATA_FILES.iter().find(|(p, _)| *p == rel) {
+            // Tests running in parallel share the file: write a private copy and rename it
+            // into place, so a reader never sees it half written.
+            let p = self.out.join(rel);
+            let tmp = self.out.join(format!("{rel}.{}.tmp", test.name()));
+            write_file(&tmp, data)?;
+            std::fs::rename(&tmp, &p).map_err(|source| RunError::Io { path: p.clone(), source })?;
+            return Ok(p);
+        }
+        let looked = self.programs.iter().chain(&self.search).map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ");
         Err(RunError::MissingPut { test: test.path.clone(), file: rel.to_string(), looked })
     }
 }
@@ -196,7 +222,7 @@ mod tests {
     use crate::catalogue::find;
 
     fn setup(project: Project, dir: &Path) -> Setup {
-        Setup { project, os_disk: dir.join("os.dsk"), search: vec![dir.to_path_buf()], out: dir.join("out"), host_timeout_factor: 20 }
+        Setup { project, os_disk: dir.join("os.dsk"), programs: vec![], search: vec![dir.to_path_buf()], out: dir.join("out"), host_timeout_factor: 20 }
     }
 
     #[test]

@@ -83,7 +83,14 @@ fn real_main() -> Result<i32> {
     // --list needs no boot disk; it only decides the default project.
     let disk = boot_disk(args.os_disk.clone());
     let builtin = matches!(disk, Ok((_, true)));
-    let project = args.project.unwrap_or(if builtin { Project::Threads } else { Project::Vm });
+    // The built-in kernel runs kernel thread tests and, with its file system, user
+    // programs: a selection wholly under tests/userprog runs as the userprog project.
+    let userprog_only = !args.prefixes.is_empty() && args.prefixes.iter().all(|p| p.starts_with("tests/userprog"));
+    let project = args.project.unwrap_or(match (builtin, userprog_only) {
+        (true, true) => Project::Userprog,
+        (true, false) => Project::Threads,
+        (false, _) => Project::Vm,
+    });
     let tests = runner::select(project, &args.prefixes);
     if tests.is_empty() {
         bail!("no test of the {project:?} project matches {:?}", args.prefixes);
@@ -98,9 +105,11 @@ fn real_main() -> Result<i32> {
         }
         return Ok(0);
     }
-    let (os_disk, _) = disk?;
+    let (os_disk, builtin) = disk?;
     let search = if args.search.is_empty() { runner::Setup::default_search(&os_disk) } else { args.search.clone() };
-    let setup = runner::Setup { project, os_disk: os_disk.clone(), search, out: args.out.clone(), host_timeout_factor: args.host_timeout_factor };
+    // The built-in kernel's programs are the ones `cargo build` makes (user/src/bin).
+    let programs = if builtin { runner::Setup::builtin_programs(&os_disk) } else { vec![] };
+    let setup = runner::Setup { project, os_disk: os_disk.clone(), programs, search, out: args.out.clone(), host_timeout_factor: args.host_timeout_factor };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
 
     let runs = runner::run_all(&setup, &tests, jobs, |r| {

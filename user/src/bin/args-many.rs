@@ -1,0 +1,9 @@
+//! Pintos `args-many`: prints its argument vector under the test name "args" (see
+//! shared/args.rs). Expected output: tests/expected/userprog/args-many.exp.
+#![no_std]
+#![no_main]
+
+#[path = "shared/args.rs"]
+mod args;
+
+user::main!(args::main);

@@ -1,0 +1,18 @@
+//! Pintos `close-twice`: closing a descriptor twice: the second close fails or kills the process.
+//! Expected output: tests/expected/userprog/close-twice.exp.
+#![no_std]
+#![no_main]
+
+use user::{check, msg};
+use user::syscall::{close, open};
+
+user::test_main!(test_main);
+
+fn test_main() {
+    let fd = open(c"sample.txt");
+    check!(fd > 1, "open \"sample.txt\"");
+    msg!("close \"sample.txt\"");
+    close(fd);
+    msg!("close \"sample.txt\" again");
+    close(fd);
+}
