@@ -513,6 +513,18 @@ mod tests {
     }
 
     #[test]
+    fn halt_needs_begin_and_no_fail_but_no_core_output() {
+        let halt = find("tests/userprog/halt").unwrap();
+        let boot = "Pintos booting with: \nBoot complete.\nExecuting 'halt':\n";
+        let end = "Timer: 5 ticks\nPowering off...\n";
+        assert!(check(halt, &format!("{boot}(halt) begin\n{end}"), RunFacts::default()).pass);
+        let v = check(halt, &format!("{boot}{end}"), RunFacts::default());
+        assert_eq!(v.messages, ["missing 'begin' message"]);
+        let v = check(halt, &format!("{boot}(halt) begin\n(halt) fail\n{end}"), RunFacts::default());
+        assert_eq!(v.messages, ["found 'fail' message--halt didn't really halt"]);
+    }
+
+    #[test]
     fn ignored_exit_codes_and_user_faults() {
         let t = find("tests/userprog/bad-read").unwrap();
         let out = run("bad-read", &[

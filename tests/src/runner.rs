@@ -260,6 +260,23 @@ mod tests {
     }
 
     #[test]
+    fn builtin_programs_by_name_and_embedded_sample() {
+        let dir = std::env::temp_dir().join(format!("pintos-tests-prog-{}", std::process::id()));
+        write_file(&dir.join("user/read-normal"), b"x").unwrap();
+        let mut s = setup(Project::Userprog, &dir);
+        s.programs = Setup::builtin_programs(&dir.join("os.dsk"));
+        let a = command_line(&s, find("tests/userprog/read-normal").unwrap()).unwrap();
+        let d = dir.display();
+        assert!(a.windows(2).any(|w| w == ["-p", &format!("{d}/user/read-normal:read-normal")]), "{a:?}");
+        // sample.txt is not in the search path: the repository's copy is written out.
+        assert!(a.windows(2).any(|w| w == ["-p", &format!("{d}/out/tests/userprog/sample.txt:sample.txt")]), "{a:?}");
+        assert_eq!(std::fs::read(dir.join("out/tests/userprog/sample.txt")).unwrap(), DATA_FILES[0].1);
+        assert_eq!(&a[a.len() - 4..], ["-q", "-f", "run", "read-normal"]);
+        assert!(a.contains(&"--fs-disk=10".to_string()) && !a.iter().any(|x| x.starts_with("--swap-disk")));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn selection_by_prefix() {
         let t = select(Project::Threads, &["tests/threads/alarm".into()]);
         assert_eq!(t.len(), 6);

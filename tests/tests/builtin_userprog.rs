@@ -1,0 +1,98 @@
+//! End to end: `pintos-test tests/userprog` on the built-in kernel (our Rust kernel with
+//! its file system and user programs) runs every userprog test as Pintos' `make check`
+//! does, with our programs (user/src/bin, built into target/pintos/user) and data files.
+//! The tests whose system calls the kernel implements (`BUILTIN_USERPROG`) all pass; every
+//! other userprog test of the catalogue (fork, exec, wait, multi-*, rox-*, ...) is
+//! reported as FAIL, never as a pass. A deliberately wrong spec fails on a real output.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use pintos_tests::catalogue::{find, BUILTIN_USERPROG};
+use pintos_tests::check::{check, check_with, RunFacts};
+use pintos_tests::spec::Spec;
+
+const PINTOS_TEST: &str = env!("CARGO_BIN_EXE_pintos-test");
+
+/// A fresh empty working directory (so no ./os.dsk is found there).
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pintos-tests-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The final results list of a `pintos-test` run: (passed, test path) per line.
+fn results(out: &Path) -> Vec<(bool, String)> {
+    let text = std::fs::read_to_string(out.join("results")).unwrap();
+    text.lines()
+        .map(|l| {
+            let (verdict, path) = l.split_once(' ').unwrap();
+            (verdict == "pass", path.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn builtin_kernel_passes_the_implemented_userprog_tests_and_fails_the_rest() {
+    // The dev-dependencies build the kernel and the programs.
+    assert!(Path::new(disk_images::OS_DSK).is_file(), "{}", disk_images::OS_DSK);
+    assert!(user_programs::path("args-many").is_file(), "{}", user_programs::USER_DIR);
+    let dir = scratch_dir("userprog");
+    let out = Command::new(PINTOS_TEST).args(["tests/userprog", "--out", "out", "-j", "2"]).current_dir(&dir).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    // Some catalogue tests need fork/exec/wait: the run as a whole fails.
+    assert_eq!(out.status.code(), Some(1), "{text}");
+
+    let results = results(&dir.join("out"));
+    let passed: Vec<&str> = results.iter().filter(|(p, _)| *p).map(|(_, t)| t.as_str()).collect();
+    let mut want: Vec<String> = BUILTIN_USERPROG.iter().map(|n| format!("tests/userprog/{n}")).collect();
+    let mut got: Vec<String> = passed.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want, "passed tests differ from BUILTIN_USERPROG\n{text}");
+    // Everything else of the userprog catalogue ran and failed.
+    let failed: Vec<&str> = results.iter().filter(|(p, _)| !*p).map(|(_, t)| t.as_str()).collect();
+    for t in ["tests/userprog/fork-once", "tests/userprog/exec-once", "tests/userprog/wait-simple", "tests/userprog/multi-recurse", "tests/userprog/rox-child", "tests/userprog/no-vm/multi-oom"] {
+        assert!(failed.contains(&t), "{t} is not reported as FAIL\n{text}");
+    }
+    assert_eq!(passed.len() + failed.len(), results.len());
+    assert!(text.contains(&format!("{} of {} tests failed.", failed.len(), results.len())), "{text}");
+
+    // Each run left its files in the Pintos layout; the test program ran with its data.
+    let base = dir.join("out/tests/userprog/read-normal");
+    assert_eq!(std::fs::read_to_string(base.with_extension("result")).unwrap(), "PASS\n");
+    let output = std::fs::read_to_string(base.with_extension("output")).unwrap();
+    assert!(output.contains("(read-normal) verified contents of \"sample.txt\""), "{output}");
+    assert!(output.contains("Executing 'read-normal':"), "{output}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_wrong_spec_fails_on_a_real_run() {
+    let dir = scratch_dir("userprog-wrong");
+    let out = Command::new(PINTOS_TEST).args(["tests/userprog/create-exists", "tests/userprog/bad-read", "--out", "out", "-j", "2"]).current_dir(&dir).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let output = std::fs::read_to_string(dir.join("out/tests/userprog/create-exists.output")).unwrap();
+    let test = find("tests/userprog/create-exists").unwrap();
+    // The embedded spec passes this output ...
+    assert!(check(test, &output, RunFacts::default()).pass, "{output}");
+    // ... a spec expecting the re-create to succeed does not,
+    let wrong = Spec::parse(
+        "--- form\n(create-exists) begin\n(create-exists) create quux.dat\n(create-exists) create warble.dat\n(create-exists) create quux.dat again\n(create-exists) end\ncreate-exists: exit(0)\n",
+        "wrong.exp",
+    )
+    .unwrap();
+    let v = check_with(test, &output, RunFacts::default(), Some(&wrong));
+    assert!(!v.pass && v.messages[0] == "Test output failed to match any acceptable form.", "{v:?}");
+    // ... nor one with the wrong exit code (exit codes are checked).
+    let wrong_exit = Spec::parse(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/expected/userprog/create-exists.exp")).unwrap().replace("exit(0)", "exit(1)"), "wrong.exp").unwrap();
+    assert!(!check_with(test, &output, RunFacts::default(), Some(&wrong_exit)).pass);
+    // A spec that forgets the process's exit(-1) fails too.
+    let output = std::fs::read_to_string(dir.join("out/tests/userprog/bad-read.output")).unwrap();
+    let test = find("tests/userprog/bad-read").unwrap();
+    let no_exit = Spec::parse("option ignore-user-faults\n--- form\n(bad-read) begin\n", "wrong.exp").unwrap();
+    assert!(!check_with(test, &output, RunFacts::default(), Some(&no_exit)).pass, "{output}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
