@@ -103,7 +103,7 @@ fn user_panic_exits_minus_one() {
 /// powers off normally (checked by `run`).
 #[test]
 fn bad_pointers_kill_the_process() {
-    for name in ["bad-write", "write-bad-ptr", "write-kern-ptr"] {
+    for name in ["bad-write", "write-kern-ptr"] {
         assert_eq!(run(&[prog(name)], name), expect(name, &[&format!("({name}) begin")], -1));
     }
 }

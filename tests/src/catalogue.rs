@@ -325,17 +325,14 @@ pub const DATA_FILES: &[(&str, &[u8])] = &[("tests/userprog/sample.txt", include
 /// system calls it implements (HALT, EXIT, CREATE, OPEN, FILESIZE, READ, WRITE, SEEK,
 /// TELL, CLOSE, REMOVE), each with a program in user/src/bin and a spec in
 /// expected/userprog. The other userprog tests (fork, exec, wait, dup2, multi-*, rox-*)
-/// are not yet supported there: they run and FAIL. Not listed although its system calls
-/// exist: `write-bad-ptr`, whose program (user/src/bin/write-bad-ptr.rs, written before
-/// this list) writes to stdout without opening sample.txt first, so it lacks the
-/// `open "sample.txt"` line Pintos' check wants and FAILs until the program is updated.
+/// are not yet supported there: they run and FAIL.
 pub const BUILTIN_USERPROG: &[&str] = &[
     "args-none", "args-single", "args-multiple", "args-many", "args-dbl-space", "halt", "exit",
     "create-normal", "create-empty", "create-null", "create-bad-ptr", "create-long",
     "create-exists", "create-bound", "open-normal", "open-missing", "open-boundary",
     "open-empty", "open-null", "open-bad-ptr", "open-twice", "close-normal", "close-twice",
     "close-bad-fd", "read-normal", "read-bad-ptr", "read-boundary", "read-zero",
-    "read-stdout", "read-bad-fd", "write-normal", "write-boundary",
+    "read-stdout", "read-bad-fd", "write-normal", "write-bad-ptr", "write-boundary",
     "write-zero", "write-stdin", "write-bad-fd", "bad-read", "bad-write", "bad-jump",
     "bad-read2", "bad-write2", "bad-jump2",
 ];
