@@ -11,12 +11,18 @@ use emulator::pintos::{run_report, Options};
 /// `pintos -v -k -T 60 -m 20 --fs-disk=2 -p PROG:PROG ... -- -q -f run 'CMDLINE'`;
 /// returns the whole console after checking the kernel powered off cleanly.
 fn run_console(puts: &[&str], cmdline: &str) -> String {
+    run_actions(puts, &["run", cmdline])
+}
+
+/// As `run_console` with kernel actions `actions` (e.g. two `run`s).
+fn run_actions(puts: &[&str], actions: &[&str]) -> String {
     let os = format!("--os-disk={}", disk_images::OS_DSK);
     let mut argv: Vec<String> = ["pintos", &os, "-v", "-k", "-T", "60", "-m", "20", "--exit-status", "--fs-disk=2"].into_iter().map(String::from).collect();
     for p in puts {
         argv.extend(["-p".to_string(), format!("{}:{p}", user_programs::path(p).display())]);
     }
-    argv.extend(["--", "-q", "-f", "run", cmdline].into_iter().map(String::from));
+    argv.extend(["--", "-q", "-f"].into_iter().map(String::from));
+    argv.extend(actions.iter().map(|a| a.to_string()));
     let opts = Options::try_parse_from(argv).unwrap();
     let mut out = Vec::new();
     let report = run_report(&opts, &mut out).unwrap();
@@ -185,4 +191,19 @@ fn process_runs_are_deterministic() {
     let a = run_console(&["fk-exec", "echo"], "fk-exec fork");
     let b = run_console(&["fk-exec", "echo"], "fk-exec fork");
     assert_eq!(a, b);
+}
+
+/// A chain of forks until the kernel runs out of memory: fork returns -1 (the child's
+/// copy failed) instead of the kernel panicking, every process exits with its child's
+/// status + 1, and a second chain in the same boot leaves the same free pages as one.
+#[test]
+fn fork_fails_cleanly_when_memory_runs_out() {
+    let once = run_actions(&["fk-deep"], &["run", "fk-deep"]);
+    let twice = run_actions(&["fk-deep"], &["run", "fk-deep", "run", "fk-deep"]);
+    let depth: i32 = once.split("fork failed at depth ").nth(1).and_then(|r| r.split('\n').next()).and_then(|d| d.parse().ok()).unwrap_or_else(|| panic!("{once}"));
+    assert!(depth > 20, "{once}");
+    assert!(once.contains("fk-deep: exit(0)\nfk-deep: exit(1)\n"), "{once}");
+    assert!(once.contains(&format!("fk-deep: exit({depth})\nExecution of 'fk-deep' complete.\n")), "{once}");
+    assert_eq!(twice.matches(&format!("fk-deep: exit({depth})\nExecution")).count(), 2, "{twice}");
+    assert_eq!(free_pages(&once), free_pages(&twice));
 }

@@ -252,7 +252,8 @@ pub fn thread_start() {
     let idle = thread_create_blocked("idle", PRI_MIN, Box::new(|| {
         idle();
         None
-    }));
+    }))
+    .expect("no memory for the idle thread");
     SCHED.with(|s| s.idle = Some(idle));
     cpu::enable_interrupts();
 }
@@ -273,6 +274,7 @@ pub fn thread_create(name: &str, priority: i32, func: impl FnOnce() + Send + 'st
         func();
         None
     })
+    .expect("thread_create: out of kernel pages or thread slots")
 }
 
 /// A thread's function: returns the user-mode registers to enter, if any, once its own
@@ -282,18 +284,22 @@ type ThreadFn = Box<dyn FnOnce() -> Option<IntrFrame> + Send>;
 
 /// As `thread_create`, for a thread that may go to user mode: when `func` returns
 /// `Some(frame)`, the thread enters user mode with those registers (a process, which
-/// ends through `process_exit`); `None` ends the thread.
-pub fn thread_create_user(name: &str, priority: i32, func: impl FnOnce() -> Option<IntrFrame> + Send + 'static) -> Tid {
+/// ends through `process_exit`); `None` ends the thread. None (and `func` dropped
+/// unrun) when out of kernel pages or thread slots, so fork can fail instead of panicking.
+pub fn thread_create_user(name: &str, priority: i32, func: impl FnOnce() -> Option<IntrFrame> + Send + 'static) -> Option<Tid> {
     assert!((PRI_MIN..=PRI_MAX).contains(&priority), "bad priority {priority}");
-    let tid = thread_create_blocked(name, priority, Box::new(func));
+    let tid = thread_create_blocked(name, priority, Box::new(func))?;
     thread_unblock(tid);
     preempt_check();
-    tid
+    Some(tid)
 }
 
-fn thread_create_blocked(name: &str, priority: i32, func: ThreadFn) -> Tid {
-    let stack = palloc::get_multiple(Pool::Kernel, STACK_PAGES, false).expect("thread_create: out of kernel pages");
-    SCHED.with(|s| {
+fn thread_create_blocked(name: &str, priority: i32, func: ThreadFn) -> Option<Tid> {
+    let stack = palloc::get_multiple(Pool::Kernel, STACK_PAGES, false)?;
+    let created = SCHED.with(|s| {
+        if s.free_slots.is_empty() && s.next_slot >= MAX_THREADS {
+            return None;
+        }
         let tid = s.next_tid;
         s.next_tid += 1;
         let slot = s.alloc_slot();
@@ -303,8 +309,12 @@ fn thread_create_blocked(name: &str, priority: i32, func: ThreadFn) -> Tid {
         t.func = Some(func);
         context::prepare(slot, stack + STACK_PAGES as u64 * PGSIZE, thread_entry, tid);
         s.threads.insert(tid, t);
-        tid
-    })
+        Some(tid)
+    });
+    if created.is_none() {
+        palloc::free_multiple(stack, STACK_PAGES);
+    }
+    created
 }
 
 /// Where every new thread starts (on its own stack, interrupts off).

@@ -121,7 +121,9 @@ pub fn process_run(cmdline: &str) -> i32 {
     RAN_USER.store(true, Ordering::Relaxed);
     let me = Child::new();
     let w = me.clone();
-    thread::thread_create_user(&name, PRI_DEFAULT, move || start_process(args, w));
+    if thread::thread_create_user(&name, PRI_DEFAULT, move || start_process(args, w)).is_none() {
+        return -1;
+    }
     sema_down(&me.done);
     me.status.load(Ordering::Relaxed)
 }
@@ -166,7 +168,9 @@ pub fn process_fork(name: &str, frame: &IntrFrame) -> i64 {
     let mut regs = frame.clone();
     regs.rax = 0;
     let (c_me, c_fork, c_name) = (me.clone(), fork.clone(), String::from(name));
-    let tid = thread::thread_create_user(name, thread::thread_get_priority(), move || fork_child(parent, c_name, regs, c_me, c_fork));
+    let Some(tid) = thread::thread_create_user(name, thread::thread_get_priority(), move || fork_child(parent, c_name, regs, c_me, c_fork)) else {
+        return -1;
+    };
     sema_down(&fork.done);
     if !fork.ok.load(Ordering::Relaxed) {
         return -1;
