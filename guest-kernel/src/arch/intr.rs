@@ -27,12 +27,14 @@ use core::mem::size_of;
 use super::gdt::{IST_DOUBLE_FAULT, IST_ENTRY, SEL_KCSEG, TSS};
 
 /// The FXSAVE area: x87/MMX/SSE state (512 bytes, 16-byte aligned).
+#[derive(Clone)]
 #[repr(C, align(16))]
 pub struct FxArea(pub [u8; 512]);
 
 /// What the stub saved, lowest address first. The stub passes its address to
 /// `threads::interrupt::dispatch`; the handler may change it (e.g. RAX for a system call,
 /// or the whole frame to switch threads), and the stub restores from it.
+#[derive(Clone)]
 #[repr(C)]
 pub struct IntrFrame {
     pub fx: FxArea,

@@ -150,6 +150,14 @@ impl PageTable {
         Ok(())
     }
 
+    /// A copy of this address space: every user page copied into a fresh user-pool
+    /// frame with the same writability (fork). None when out of memory (what was
+    /// copied is freed).
+    pub fn duplicate(&self) -> Option<PageTable> {
+        let mut child = PageTable::new()?;
+        copy_level(self.pml4, 4, 0, &mut child).then_some(child)
+    }
+
     /// Loads this address space into CR3.
     pub fn activate(&self) {
         load_cr3(self.root());
@@ -162,6 +170,37 @@ pub fn load_cr3(root: u64) {
     // SAFETY: `root` is the boot PML4 or a live `PageTable`'s, both of which map the
     // kernel (slot 1) identically, so the running code and stack stay mapped.
     unsafe { asm!("mov cr3, {}", in(reg) root, options(nostack, preserves_flags)) }
+}
+
+/// Copies every present user page under `table` (a level-`level` table covering
+/// addresses from `base`) into `child`; false when out of memory.
+fn copy_level(table: u64, level: u32, base: u64, child: &mut PageTable) -> bool {
+    let shift = 12 + 9 * (level as u64 - 1);
+    // Only PML4 slot 0 is user space.
+    let n = if level == 4 { 1 } else { 512 };
+    for i in 0..n {
+        let e = entry(table, i);
+        if e & PRESENT == 0 {
+            continue;
+        }
+        let va = base + (i << shift);
+        let next = ptov(e & ADDR_MASK);
+        if level > 1 {
+            if !copy_level(next, level - 1, va, child) {
+                return false;
+            }
+            continue;
+        }
+        let Some(frame) = palloc::get_page(Pool::User, false) else { return false };
+        // SAFETY: `next` is a user frame owned by the parent's table and `frame` a fresh
+        // page from palloc, both whole pages mapped at KERN_BASE and distinct.
+        unsafe { core::ptr::copy_nonoverlapping(next as *const u8, frame as *mut u8, PGSIZE as usize) };
+        if !child.map(va, frame, e & WRITABLE != 0) {
+            palloc::free_page(frame);
+            return false;
+        }
+    }
+    true
 }
 
 fn free_level(table: u64, level: u32) {

@@ -125,6 +125,12 @@ pub fn init() {
 /// registers zero, interrupts on. The running thread's address space must be active
 /// and TSS.RSP0 must point at its kernel stack.
 pub fn enter_user(rip: u64, rsp: u64, rdi: u64, rsi: u64) -> ! {
+    resume_user(user_frame(rip, rsp, rdi, rsi))
+}
+
+/// The registers of a fresh user context: `rip`, stack `rsp`, rdi = `rdi`, rsi = `rsi`,
+/// all other registers zero, interrupts on.
+pub fn user_frame(rip: u64, rsp: u64, rdi: u64, rsi: u64) -> IntrFrame {
     // SAFETY: an all-zero IntrFrame is valid (plain integers); it is then filled in.
     let mut f: IntrFrame = unsafe { core::mem::MaybeUninit::zeroed().assume_init() };
     // Reset x87 control word and MXCSR (all exceptions masked).
@@ -137,9 +143,16 @@ pub fn enter_user(rip: u64, rsp: u64, rdi: u64, rsi: u64) -> ! {
     f.cs = SEL_UCSEG as u64;
     f.ss = SEL_UDSEG as u64;
     f.rflags = 0x202;
+    f
+}
+
+/// Returns to user mode with the registers of `frame` (from `user_frame`, or saved at a
+/// system call, e.g. the parent's for a forked child). The running thread's address space must be
+/// active and TSS.RSP0 must point at its kernel stack.
+pub fn resume_user(frame: IntrFrame) -> ! {
     super::cpu::disable_interrupts();
-    // SAFETY: the frame describes a valid user context (user selectors, IF set); the
-    // stub only reads it before `iretq` leaves the kernel, and this function's stack
-    // is abandoned (it never returns).
-    unsafe { user_return(&f) }
+    // SAFETY: `frame` comes from `user_frame` or is a copy of a frame saved on entry from
+    // user mode, so its selectors and flags describe a user context (IF set); the stub
+    // only reads it before `iretq` leaves the kernel, and this stack is abandoned.
+    unsafe { user_return(&frame) }
 }

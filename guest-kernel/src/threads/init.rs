@@ -187,6 +187,11 @@ pub fn power_off() -> ! {
     thread::thread_print_stats();
     block::print_stats();
     println!("Console: {} characters output", crate::console::chars_written());
+    if crate::userprog::process::RAN_USER.load(core::sync::atomic::Ordering::Relaxed) {
+        // Lets tests check that processes give back every page.
+        let (kernel, user) = palloc::free_counts();
+        println!("Palloc: {kernel} free kernel pages, {user} free user pages");
+    }
     println!("Powering off...");
     io::outw(0x604, 0x2000);
     cpu::halt_forever()

@@ -40,7 +40,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 use super::fixed_point::Fixed;
-use super::interrupt;
+use super::interrupt::{self, IntrFrame};
 use super::palloc::{self, Pool, PGSIZE};
 use crate::arch::cell::IrqCell;
 use crate::arch::context::{self, MAX_THREADS};
@@ -90,7 +90,7 @@ struct Thread {
     /// Physical address of its process's PML4 (0: the boot page tables).
     pml4: u64,
     /// What to run, until it starts.
-    func: Option<Box<dyn FnOnce() + Send>>,
+    func: Option<ThreadFn>,
 }
 
 struct Sched {
@@ -249,7 +249,11 @@ fn new_thread(name: &str, priority: i32, nice: i32, recent_cpu: Fixed, slot: usi
 
 /// Starts preemptive scheduling: creates the idle thread and enables interrupts.
 pub fn thread_start() {
-    let idle = thread_create_blocked("idle", PRI_MIN, Box::new(idle));
+    let idle = thread_create_blocked("idle", PRI_MIN, Box::new(|| {
+        idle();
+        None
+    }))
+    .expect("no memory for the idle thread");
     SCHED.with(|s| s.idle = Some(idle));
     cpu::enable_interrupts();
 }
@@ -266,16 +270,36 @@ fn idle() {
 /// Creates a thread named `name` at `priority` that runs `func`, and puts it on the
 /// ready queue; yields at once if it outranks the caller. Returns its tid.
 pub fn thread_create(name: &str, priority: i32, func: impl FnOnce() + Send + 'static) -> Tid {
-    assert!((PRI_MIN..=PRI_MAX).contains(&priority), "bad priority {priority}");
-    let tid = thread_create_blocked(name, priority, Box::new(func));
-    thread_unblock(tid);
-    preempt_check();
-    tid
+    thread_create_user(name, priority, move || {
+        func();
+        None
+    })
+    .expect("thread_create: out of kernel pages or thread slots")
 }
 
-fn thread_create_blocked(name: &str, priority: i32, func: Box<dyn FnOnce() + Send>) -> Tid {
-    let stack = palloc::get_multiple(Pool::Kernel, STACK_PAGES, false).expect("thread_create: out of kernel pages");
-    SCHED.with(|s| {
+/// A thread's function: returns the user-mode registers to enter, if any, once its own
+/// allocation has been freed (user mode never returns to it, so a box still alive then
+/// would leak).
+type ThreadFn = Box<dyn FnOnce() -> Option<IntrFrame> + Send>;
+
+/// As `thread_create`, for a thread that may go to user mode: when `func` returns
+/// `Some(frame)`, the thread enters user mode with those registers (a process, which
+/// ends through `process_exit`); `None` ends the thread. None (and `func` dropped
+/// unrun) when out of kernel pages or thread slots, so fork can fail instead of panicking.
+pub fn thread_create_user(name: &str, priority: i32, func: impl FnOnce() -> Option<IntrFrame> + Send + 'static) -> Option<Tid> {
+    assert!((PRI_MIN..=PRI_MAX).contains(&priority), "bad priority {priority}");
+    let tid = thread_create_blocked(name, priority, Box::new(func))?;
+    thread_unblock(tid);
+    preempt_check();
+    Some(tid)
+}
+
+fn thread_create_blocked(name: &str, priority: i32, func: ThreadFn) -> Option<Tid> {
+    let stack = palloc::get_multiple(Pool::Kernel, STACK_PAGES, false)?;
+    let created = SCHED.with(|s| {
+        if s.free_slots.is_empty() && s.next_slot >= MAX_THREADS {
+            return None;
+        }
         let tid = s.next_tid;
         s.next_tid += 1;
         let slot = s.alloc_slot();
@@ -285,8 +309,12 @@ fn thread_create_blocked(name: &str, priority: i32, func: Box<dyn FnOnce() + Sen
         t.func = Some(func);
         context::prepare(slot, stack + STACK_PAGES as u64 * PGSIZE, thread_entry, tid);
         s.threads.insert(tid, t);
-        tid
-    })
+        Some(tid)
+    });
+    if created.is_none() {
+        palloc::free_multiple(stack, STACK_PAGES);
+    }
+    created
 }
 
 /// Where every new thread starts (on its own stack, interrupts off).
@@ -294,7 +322,9 @@ extern "C" fn thread_entry(tid: u64) -> ! {
     schedule_tail();
     let func = SCHED.with(|s| s.threads.get_mut(&tid).and_then(|t| t.func.take())).expect("thread started twice");
     cpu::enable_interrupts();
-    func();
+    if let Some(frame) = func() {
+        crate::arch::user::resume_user(frame)
+    }
     thread_exit()
 }
 

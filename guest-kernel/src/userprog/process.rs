@@ -1,45 +1,72 @@
-//! User processes: creating the initial process, its state, exit.
+//! User processes: creating the initial process, fork, exec, wait, exit.
 //!
-//! A process is a kernel thread plus a `Process` record in `PROCS` (by tid): its name
-//! (the program name, for `NAME: exit(N)`), its page table, its open files and the
-//! executable (kept open with writes denied). The thread's PML4 is recorded in the
-//! scheduler, which loads CR3 on every switch. Records are only touched inside
-//! `PROCS.with`, and `File`s are taken out of it before any file-system call (which may
-//! sleep) or drop.
+//! A process is a kernel thread plus a `Process` record in `PROCS` (by tid, which is
+//! also the pid): its name (for `NAME: exit(N)`), its page table, its fd table, the
+//! executable (kept open with writes denied), the record its parent waits on and the
+//! records of its own children. The thread's PML4 is recorded in the scheduler, which
+//! loads CR3 on every switch. Records are only touched inside `PROCS.with`, and files
+//! are taken out of it (as `Arc`s) before any file-system call (which may sleep) or drop.
+//!
+//! Exit statuses: a `Child` record is shared by the child (which stores its status and
+//! signals it when it exits) and its parent (which keeps it in `children` until it waits
+//! or exits), so a status outlives the child, and a parent that exits first frees it.
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicI32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use super::load;
 use crate::arch::cell::IrqCell;
 use crate::arch::paging::PageTable;
 use crate::arch::{cpu, user};
 use crate::filesys::{self, file::File};
-use crate::threads::synch::{sema_down, sema_up, Semaphore};
+use crate::threads::interrupt::IntrFrame;
+use crate::threads::synch::{sema_down, sema_up, Mutex, Semaphore};
 use crate::threads::thread::{self, Tid, PRI_DEFAULT};
 
-/// First file descriptor `open` hands out (0 and 1 are the console).
+/// First file descriptor `open` may hand out (0 and 1 start as the console).
 pub const FIRST_FD: i32 = 2;
 
-/// The parent's end of a child: signalled with the exit status when the child exits.
-struct Waiter {
+/// An entry of the fd table. `dup2` copies entries, so duplicated descriptors share
+/// one `File` and its position, as in Pintos-KAIST.
+#[derive(Clone)]
+pub enum Fd {
+    /// The keyboard (fd 0 at start; there is no keyboard input yet).
+    Stdin,
+    /// The console (fd 1 at start).
+    Stdout,
+    File(Arc<Mutex<File>>),
+}
+
+/// What a parent knows of one child: signalled with the exit status when it exits.
+struct Child {
     done: Semaphore,
     status: AtomicI32,
+}
+
+impl Child {
+    fn new() -> Arc<Child> {
+        Arc::new(Child { done: Semaphore::new(0), status: AtomicI32::new(-1) })
+    }
 }
 
 pub struct Process {
     pub name: String,
     pub pt: PageTable,
-    pub files: BTreeMap<i32, File>,
-    pub next_fd: i32,
+    pub files: BTreeMap<i32, Fd>,
     exec: Option<File>,
-    waiter: Arc<Waiter>,
+    /// This process's record in its parent (or in `process_run`).
+    me: Arc<Child>,
+    /// Children not yet waited for.
+    children: BTreeMap<Tid, Arc<Child>>,
 }
 
 pub static PROCS: IrqCell<BTreeMap<Tid, Process>> = IrqCell::new(BTreeMap::new());
+
+/// Set once a user process has run (power-off then reports free pages).
+pub static RAN_USER: AtomicBool = AtomicBool::new(false);
 
 /// Runs `with` on the running thread's process.
 pub fn with_current<R>(f: impl FnOnce(&mut Process) -> R) -> R {
@@ -53,74 +80,206 @@ pub fn is_user_process() -> bool {
     PROCS.with(|p| p.contains_key(&tid))
 }
 
-/// Runs the user program of `cmdline` ("PROG ARGS") in a new process and waits until it
-/// exits; returns its exit status (`process_create_initd` + `process_wait`).
-pub fn process_run(cmdline: &str) -> i32 {
-    let args: Vec<String> = cmdline.split(' ').filter(|a| !a.is_empty()).map(String::from).collect();
-    let Some(name) = args.first().cloned() else { return -1 };
-    let waiter = Arc::new(Waiter { done: Semaphore::new(0), status: AtomicI32::new(-1) });
-    let w = waiter.clone();
-    thread::thread_create(&name, PRI_DEFAULT, move || start_process(args, w));
-    sema_down(&waiter.done);
-    waiter.status.load(Ordering::Relaxed)
+/// Splits a command line at spaces (runs of spaces separate nothing).
+fn split_args(cmdline: &str) -> Vec<String> {
+    cmdline.split(' ').filter(|a| !a.is_empty()).map(String::from).collect()
 }
 
-/// The new process's thread: loads the program and enters user mode.
-fn start_process(args: Vec<String>, waiter: Arc<Waiter>) {
-    let name = args[0].clone();
+/// A fresh address space holding program `args[0]` with `args` on its stack: (page
+/// table, executable with writes denied, entry, rsp, argv). Prints `load: PROG: REASON`
+/// on failure.
+fn load_program(args: &[String]) -> Option<(PageTable, File, u64, u64, u64)> {
+    let name = args.first()?;
     let argv: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
     let Some(mut pt) = PageTable::new() else {
-        finish(&name, -1, &waiter);
-        return;
+        println!("load: {name}: out of memory");
+        return None;
     };
-    let file = filesys::filesys_open(&name);
+    let file = filesys::filesys_open(name);
     let loaded = match &file {
         None => Err("open failed"),
         Some(f) => load::load(&mut pt, f).and_then(|entry| load::setup_stack(&mut pt, &argv).map(|(sp, av)| (entry, sp, av))),
     };
-    let (entry, sp, argv_at) = match loaded {
-        Ok(x) => x,
+    match loaded {
+        Ok((entry, sp, argv_at)) => {
+            let mut file = file.unwrap();
+            file.deny_write();
+            Some((pt, file, entry, sp, argv_at))
+        }
         Err(why) => {
             println!("load: {name}: {why}");
-            drop(pt);
-            drop(file);
-            finish(&name, -1, &waiter);
-            return;
+            None
         }
+    }
+}
+
+/// Runs the user program of `cmdline` ("PROG ARGS") in a new process and waits until it
+/// exits; returns its exit status (`process_create_initd` + `process_wait`).
+pub fn process_run(cmdline: &str) -> i32 {
+    let args = split_args(cmdline);
+    let Some(name) = args.first().cloned() else { return -1 };
+    RAN_USER.store(true, Ordering::Relaxed);
+    let me = Child::new();
+    let w = me.clone();
+    if thread::thread_create_user(&name, PRI_DEFAULT, move || start_process(args, w)).is_none() {
+        return -1;
+    }
+    sema_down(&me.done);
+    me.status.load(Ordering::Relaxed)
+}
+
+/// The initial process's thread: loads the program; returns the registers to enter
+/// user mode with (None if loading failed).
+fn start_process(args: Vec<String>, me: Arc<Child>) -> Option<IntrFrame> {
+    let name = args[0].clone();
+    let Some((pt, exec, entry, sp, argv_at)) = load_program(&args) else {
+        finish(&name, -1, &me);
+        return None;
     };
-    let mut file = file.unwrap();
-    file.deny_write();
     let root = pt.root();
     let tid = thread::thread_tid();
-    let proc = Process { name: name.clone(), pt, files: BTreeMap::new(), next_fd: FIRST_FD, exec: Some(file), waiter };
+    let files = BTreeMap::from([(0, Fd::Stdin), (1, Fd::Stdout)]);
+    let proc = Process { name, pt, files, exec: Some(exec), me, children: BTreeMap::new() };
     PROCS.with(|p| p.insert(tid, proc));
     thread::thread_set_pml4(root);
-    let argc = argv.len() as u64;
-    // enter_user never returns: free what this frame owns first.
-    drop(argv);
+    Some(user::user_frame(entry, sp, args.len() as u64, argv_at))
+}
+
+/// Prints the exit line and wakes the waiter.
+fn finish(name: &str, status: i32, me: &Child) {
+    println!("{name}: exit({status})");
+    me.status.store(status, Ordering::Relaxed);
+    sema_up(&me.done);
+}
+
+/// The parent's side of a fork: set by the child once it has copied the parent.
+struct ForkDone {
+    done: Semaphore,
+    ok: AtomicBool,
+}
+
+/// Clones the running process into a new process (thread `name`) that resumes from
+/// `frame` (the registers at the `fork` system call) with rax = 0. Returns the child's
+/// pid once the child has copied the address space and files, or -1 if that failed.
+pub fn process_fork(name: &str, frame: &IntrFrame) -> i64 {
+    let parent = thread::thread_tid();
+    let me = Child::new();
+    let fork = Arc::new(ForkDone { done: Semaphore::new(0), ok: AtomicBool::new(false) });
+    let mut regs = frame.clone();
+    regs.rax = 0;
+    let (c_me, c_fork, c_name) = (me.clone(), fork.clone(), String::from(name));
+    let Some(tid) = thread::thread_create_user(name, thread::thread_get_priority(), move || fork_child(parent, c_name, regs, c_me, c_fork)) else {
+        return -1;
+    };
+    sema_down(&fork.done);
+    if !fork.ok.load(Ordering::Relaxed) {
+        return -1;
+    }
+    with_current(|p| p.children.insert(tid, me));
+    tid as i64
+}
+
+/// The forked child's thread: copies the (blocked) parent; returns the registers to
+/// resume user mode with (None if copying failed).
+fn fork_child(parent: Tid, name: String, regs: IntrFrame, me: Arc<Child>, fork: Arc<ForkDone>) -> Option<IntrFrame> {
+    let fail = |me: &Child, fork: &ForkDone| {
+        me.status.store(-1, Ordering::Relaxed);
+        sema_up(&me.done);
+        sema_up(&fork.done);
+    };
+    // The parent sleeps in `process_fork` until `fork.done`, so its record is stable.
+    let copied = PROCS.with(|p| {
+        let par = p.get_mut(&parent)?;
+        Some((par.pt.duplicate(), par.files.clone(), par.exec.take()))
+    });
+    let Some((pt, files, exec)) = copied else {
+        fail(&me, &fork);
+        return None;
+    };
+    // Files are duplicated outside PROCS (the file system may sleep); descriptors the
+    // parent dup'd stay shared in the child.
+    let child_exec = exec.as_ref().map(File::duplicate);
+    PROCS.with(|p| p.get_mut(&parent).map(|par| par.exec = exec));
+    let Some(pt) = pt else {
+        drop(files);
+        drop(child_exec);
+        fail(&me, &fork);
+        return None;
+    };
+    let mut copies: Vec<(*const Mutex<File>, Arc<Mutex<File>>)> = Vec::new();
+    let mut table = BTreeMap::new();
+    for (fd, entry) in files {
+        let new = match entry {
+            Fd::File(f) => {
+                let key = Arc::as_ptr(&f);
+                let copy = match copies.iter().find(|(k, _)| *k == key) {
+                    Some((_, c)) => c.clone(),
+                    None => {
+                        let c = Arc::new(Mutex::new(f.lock().duplicate()));
+                        copies.push((key, c.clone()));
+                        c
+                    }
+                };
+                Fd::File(copy)
+            }
+            other => other,
+        };
+        table.insert(fd, new);
+    }
+    drop(copies);
+    let root = pt.root();
+    let tid = thread::thread_tid();
+    let proc = Process { name, pt, files: table, exec: child_exec, me, children: BTreeMap::new() };
+    PROCS.with(|p| p.insert(tid, proc));
+    thread::thread_set_pml4(root);
+    fork.ok.store(true, Ordering::Relaxed);
+    sema_up(&fork.done);
+    Some(regs)
+}
+
+/// Replaces the running process's program with `cmdline` ("PROG ARGS"); the process
+/// keeps its pid and files and takes PROG's name. On failure it exits with -1.
+pub fn process_exec(cmdline: String) -> ! {
+    let args = split_args(&cmdline);
+    drop(cmdline);
+    let Some((pt, exec, entry, sp, argv_at)) = load_program(&args) else { process_exit(-1) };
+    let root = pt.root();
+    let mut name = args[0].clone();
+    let argc = args.len() as u64;
     drop(args);
+    let (old_pt, old_exec) = with_current(|p| {
+        core::mem::swap(&mut p.name, &mut name);
+        (core::mem::replace(&mut p.pt, pt), p.exec.replace(exec))
+    });
+    thread::thread_set_pml4(root);
+    drop(old_pt);
+    drop(old_exec);
     drop(name);
     user::enter_user(entry, sp, argc, argv_at)
 }
 
-/// Prints the exit line and wakes the waiter.
-fn finish(name: &str, status: i32, waiter: &Waiter) {
-    println!("{name}: exit({status})");
-    waiter.status.store(status, Ordering::Relaxed);
-    sema_up(&waiter.done);
+/// Waits for child `pid` to exit and returns its status; -1 if `pid` is not a child of
+/// the running process or was already waited for.
+pub fn process_wait(pid: Tid) -> i32 {
+    let Some(child) = with_current(|p| p.children.remove(&pid)) else { return -1 };
+    sema_down(&child.done);
+    child.status.load(Ordering::Relaxed)
 }
 
 /// Ends the running process with `status`: prints `NAME: exit(STATUS)`, frees its
-/// address space and files, wakes its parent and ends the thread.
+/// address space, files and children's records, wakes its parent and ends the thread.
 pub fn process_exit(status: i32) -> ! {
     cpu::enable_interrupts();
     let tid = thread::thread_tid();
     let proc = PROCS.with(|p| p.remove(&tid)).expect("process_exit: not a user process");
     thread::thread_set_pml4(0);
-    let Process { name, pt, files, exec, waiter, .. } = proc;
+    let Process { name, pt, files, exec, me, children } = proc;
     drop(pt);
     drop(files);
     drop(exec);
-    finish(&name, status, &waiter);
+    drop(children);
+    finish(&name, status, &me);
+    drop(name);
+    drop(me);
     thread::thread_exit()
 }

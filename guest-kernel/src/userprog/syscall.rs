@@ -4,20 +4,28 @@
 //! User memory is only read or written through the process's page table
 //! (`PageTable::copy_in`/`copy_out`); a pointer that is not mapped (or not writable, for
 //! a buffer the kernel fills) ends the process with exit(-1). The file calls use the
-//! process's fd table: the `File` is taken out of it for the duration of the call.
+//! process's fd table: the entry's `Arc<Mutex<File>>` is cloned out of it and locked for
+//! the duration of the call. Fds 0 and 1 start as the keyboard and the console and can
+//! be closed and dup'd like any other.
 
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::process::{process_exit, with_current};
+use super::process::{process_exec, process_exit, process_fork, process_wait, with_current, Fd, FIRST_FD};
 use crate::arch::cpu;
+use alloc::sync::Arc;
+
 use crate::filesys::{self, file::File};
+use crate::threads::synch::Mutex;
 use crate::threads::interrupt::IntrFrame;
 use crate::threads::palloc::PGSIZE;
 
 const SYS_HALT: u64 = 0;
 const SYS_EXIT: u64 = 1;
+const SYS_FORK: u64 = 2;
+const SYS_EXEC: u64 = 3;
+const SYS_WAIT: u64 = 4;
 const SYS_CREATE: u64 = 5;
 const SYS_REMOVE: u64 = 6;
 const SYS_OPEN: u64 = 7;
@@ -27,6 +35,7 @@ const SYS_WRITE: u64 = 10;
 const SYS_SEEK: u64 = 11;
 const SYS_TELL: u64 = 12;
 const SYS_CLOSE: u64 = 13;
+const SYS_DUP2: u64 = 22;
 
 /// Longest file name or string argument read from user memory.
 const MAX_STRING: usize = 4096;
@@ -38,6 +47,15 @@ pub fn syscall_handler(f: &mut IntrFrame) {
     let ret: i64 = match f.rax {
         SYS_HALT => crate::threads::init::power_off(),
         SYS_EXIT => process_exit(a1 as i32),
+        SYS_FORK => {
+            let name = user_string(a1);
+            process_fork(&name, f)
+        }
+        SYS_EXEC => process_exec(user_string(a1)),
+        SYS_WAIT => match i32::try_from(a1 as i64) {
+            Ok(pid) if pid > 0 => process_wait(pid as u64) as i64,
+            _ => -1,
+        },
         SYS_CREATE => {
             let name = user_string(a1);
             // An empty name fails; the file system refuses over-long names.
@@ -51,10 +69,11 @@ pub fn syscall_handler(f: &mut IntrFrame) {
         SYS_SEEK => with_file(a1 as i32, |file| file.seek(a2 as u32)).map_or(-1, |_| 0),
         SYS_TELL => with_file(a1 as i32, |file| file.tell() as i64).unwrap_or(-1),
         SYS_CLOSE => {
-            let file = with_current(|p| p.files.remove(&(a1 as i32)));
-            drop(file);
+            let entry = with_current(|p| p.files.remove(&(a1 as i32)));
+            drop(entry);
             0
         }
+        SYS_DUP2 => sys_dup2(a1 as i32, a2 as i32),
         _ => process_exit(-1),
     };
     f.rax = ret as u64;
@@ -115,12 +134,46 @@ fn user_string(va: u64) -> String {
     String::from_utf8(out).unwrap_or_else(|_| String::from("\u{fffd}"))
 }
 
-/// Runs `f` on open file `fd` (taken out of the table meanwhile); None for a bad fd.
+/// The entry of `fd` in the running process's table.
+fn fd_entry(fd: i32) -> Option<Fd> {
+    with_current(|p| p.files.get(&fd).cloned())
+}
+
+/// The open file of `fd` (None for a bad fd or the console).
+fn fd_file(fd: i32) -> Option<Arc<Mutex<File>>> {
+    match fd_entry(fd)? {
+        Fd::File(f) => Some(f),
+        _ => None,
+    }
+}
+
+/// Runs `f` on open file `fd` (locked meanwhile); None for a bad fd or the console.
 fn with_file<R>(fd: i32, f: impl FnOnce(&mut File) -> R) -> Option<R> {
-    let mut file = with_current(|p| p.files.remove(&fd))?;
-    let r = f(&mut file);
-    with_current(|p| p.files.insert(fd, file));
+    let file = fd_file(fd)?;
+    let r = f(&mut file.lock());
     Some(r)
+}
+
+/// `dup2(oldfd, newfd)`: newfd (closed first if open) becomes a copy of oldfd, sharing
+/// its file and position. Returns newfd, or -1 if oldfd is not open.
+fn sys_dup2(old: i32, new: i32) -> i64 {
+    if new < 0 {
+        return -1;
+    }
+    let closed = with_current(|p| {
+        let entry = p.files.get(&old)?.clone();
+        if old == new {
+            return Some(None);
+        }
+        Some(p.files.insert(new, entry))
+    });
+    match closed {
+        None => -1,
+        Some(prev) => {
+            drop(prev);
+            new as i64
+        }
+    }
 }
 
 fn sys_open(name_va: u64) -> i64 {
@@ -131,9 +184,11 @@ fn sys_open(name_va: u64) -> i64 {
     match filesys::filesys_open(&name) {
         None => -1,
         Some(file) => with_current(|p| {
-            let fd = p.next_fd;
-            p.next_fd += 1;
-            p.files.insert(fd, file);
+            let mut fd = FIRST_FD;
+            while p.files.contains_key(&fd) {
+                fd += 1;
+            }
+            p.files.insert(fd, Fd::File(Arc::new(Mutex::new(file))));
             fd as i64
         }),
     }
@@ -141,19 +196,12 @@ fn sys_open(name_va: u64) -> i64 {
 
 fn sys_write(fd: i32, buf: u64, len: u64) -> i64 {
     check_user(buf, len, false);
-    if fd == 1 {
-        let mut done = 0;
-        while done < len {
-            let n = (len - done).min(PGSIZE);
-            crate::console::putbuf(&user_read(buf + done, n as usize));
-            done += n;
-        }
-        return len as i64;
-    }
-    let mut file = match with_current(|p| p.files.remove(&fd)) {
-        Some(f) => f,
-        None => return -1,
+    let file = match fd_entry(fd) {
+        Some(Fd::File(f)) => f,
+        Some(Fd::Stdout) => return write_console(buf, len),
+        _ => return -1,
     };
+    let mut file = file.lock();
     let mut done = 0;
     while done < len {
         let n = (len - done).min(PGSIZE);
@@ -164,34 +212,45 @@ fn sys_write(fd: i32, buf: u64, len: u64) -> i64 {
             break;
         }
     }
-    with_current(|p| p.files.insert(fd, file));
     done as i64
+}
+
+/// Writes user buffer [buf, buf+len) to the console.
+fn write_console(buf: u64, len: u64) -> i64 {
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(PGSIZE);
+        crate::console::putbuf(&user_read(buf + done, n as usize));
+        done += n;
+    }
+    len as i64
 }
 
 fn sys_read(fd: i32, buf: u64, len: u64) -> i64 {
     check_user(buf, len, true);
-    let mut file = match with_current(|p| p.files.remove(&fd)) {
-        Some(f) => f,
-        // No keyboard yet: stdin and the console's output side read nothing.
-        None => return -1,
-    };
+    // No keyboard yet: stdin and the console's output side read nothing.
+    let Some(file) = fd_file(fd) else { return -1 };
     let mut done = 0;
     let mut chunk = vec![0u8; PGSIZE as usize];
     let mut bad = false;
-    while done < len {
-        let n = (len - done).min(PGSIZE) as usize;
-        let got = file.read(&mut chunk[..n]);
-        if with_current(|p| p.pt.copy_out(buf + done, &chunk[..got], false)).is_err() {
-            bad = true;
-            break;
-        }
-        done += got as u64;
-        if got < n {
-            break;
+    {
+        let mut file = file.lock();
+        while done < len {
+            let n = (len - done).min(PGSIZE) as usize;
+            let got = file.read(&mut chunk[..n]);
+            if with_current(|p| p.pt.copy_out(buf + done, &chunk[..got], false)).is_err() {
+                bad = true;
+                break;
+            }
+            done += got as u64;
+            if got < n {
+                break;
+            }
         }
     }
-    with_current(|p| p.files.insert(fd, file));
     if bad {
+        drop(file);
+        drop(chunk);
         process_exit(-1);
     }
     done as i64
