@@ -322,10 +322,9 @@ const PUTS: &[(&str, &[&str])] = &[
 pub const DATA_FILES: &[(&str, &[u8])] = &[("tests/userprog/sample.txt", include_bytes!("../data/userprog/sample.txt"))];
 
 /// The userprog tests the built-in kernel is expected to pass: those that need only the
-/// system calls it implements (HALT, EXIT, CREATE, OPEN, FILESIZE, READ, WRITE, SEEK,
-/// TELL, CLOSE, REMOVE), each with a program in user/src/bin and a spec in
-/// expected/userprog. The other userprog tests (fork, exec, wait, dup2, multi-*, rox-*)
-/// are not yet supported there: they run and FAIL.
+/// system calls it implements, each with a program (and its helper programs) in
+/// user/src/bin and a spec in expected/userprog. The others are not yet ported: they run
+/// and FAIL.
 pub const BUILTIN_USERPROG: &[&str] = &[
     "args-none", "args-single", "args-multiple", "args-many", "args-dbl-space", "halt", "exit",
     "create-normal", "create-empty", "create-null", "create-bad-ptr", "create-long",
@@ -334,7 +333,9 @@ pub const BUILTIN_USERPROG: &[&str] = &[
     "close-bad-fd", "read-normal", "read-bad-ptr", "read-boundary", "read-zero",
     "read-stdout", "read-bad-fd", "write-normal", "write-bad-ptr", "write-boundary",
     "write-zero", "write-stdin", "write-bad-fd", "bad-read", "bad-write", "bad-jump",
-    "bad-read2", "bad-write2", "bad-jump2",
+    "bad-read2", "bad-write2", "bad-jump2", "wait-simple", "wait-twice", "wait-bad-pid",
+    "wait-killed", "fork-once", "fork-multiple", "fork-close", "fork-read", "fork-recursive",
+    "exec-once", "exec-arg", "exec-missing", "exec-bad-ptr",
 ];
 
 /// The file `tests/vm/zeros` is made by the KAIST makefile, not shipped: 6 KiB of zeros.

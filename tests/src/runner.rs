@@ -63,12 +63,13 @@ impl Setup {
     }
 
     fn find(&self, test: &Test, rel: &str) -> Result<PathBuf, RunError> {
-        if rel == test.path {
-            for dir in &self.programs {
-                let p = dir.join(test.name());
-                if p.is_file() {
-                    return Ok(p);
-                }
+        // The test's program, or a helper program it puts (child-simple, ...): looked up
+        // by file name in the built-in kernel's program directory.
+        let name = if rel == test.path { test.name() } else { rel.rsplit('/').next().unwrap_or(rel) };
+        for dir in &self.programs {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Ok(p);
             }
         }
         for dir in &self.search {
