@@ -335,7 +335,9 @@ pub const BUILTIN_USERPROG: &[&str] = &[
     "write-zero", "write-stdin", "write-bad-fd", "bad-read", "bad-write", "bad-jump",
     "bad-read2", "bad-write2", "bad-jump2", "wait-simple", "wait-twice", "wait-bad-pid",
     "wait-killed", "fork-once", "fork-multiple", "fork-close", "fork-read", "fork-recursive",
-    "exec-once", "exec-arg", "exec-missing", "exec-bad-ptr",
+    "exec-once", "exec-arg", "exec-missing", "exec-bad-ptr", "fork-boundary",
+    "exec-boundary", "exec-read", "multi-recurse", "multi-child-fd", "rox-simple",
+    "rox-child", "rox-multichild",
 ];
 
 /// The file `tests/vm/zeros` is made by the KAIST makefile, not shipped: 6 KiB of zeros.
