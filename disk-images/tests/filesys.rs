@@ -5,13 +5,15 @@
 //! kernel's own file-system tests pass, and runs are deterministic.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use clap::Parser;
-use emulator::devices::ide::{Disk, PINTOS_DISK_UNIT};
-use emulator::machine::{Config, Limits, Machine, Outcome, DEFAULT_EPOCH, DEFAULT_RATE};
-use emulator::pintos::scratch::{put_records, set_command_line};
+use emulator::devices::ide::PINTOS_DISK_UNIT;
+use emulator::machine::Outcome;
 use emulator::pintos::{run_report, Options};
+
+mod common;
+
+use common::boot_with_fs;
 
 /// A fresh, empty directory for one test's files.
 fn workdir(name: &str) -> PathBuf {
@@ -145,20 +147,7 @@ fn fs_threads_passes() {
 /// Boots os.dsk with `argv`, a fresh 2-unit file-system disk and `puts` on the scratch
 /// disk; returns the console, instructions retired and the file-system disk's bytes.
 fn boot_fs(argv: &[&str], puts: &[(String, Vec<u8>)]) -> (String, u64, Vec<u8>) {
-    let mut os = std::fs::read(disk_images::OS_DSK).unwrap();
-    set_command_line(&mut os, &args(argv)).unwrap();
-    let mut scratch = put_records(puts).unwrap();
-    scratch.resize(scratch.len() + (1 << 20), 0);
-    let disks = [[Some(Disk::from_bytes(os).unwrap()), Some(Disk::zeroed(2 * PINTOS_DISK_UNIT).unwrap())], [Some(Disk::from_bytes(scratch).unwrap()), None]];
-    let mut m = Machine::new(Config { memory: 20 << 20, rate: DEFAULT_RATE, epoch: DEFAULT_EPOCH, disks }).unwrap();
-    let mut console = Vec::new();
-    let limits = Limits { virtual_time: Some(Duration::from_secs(60)), host_time: Some(Duration::from_secs(120)), instructions: None };
-    let outcome = m.run(limits, |b| {
-        console.extend_from_slice(b);
-        true
-    });
-    let console = String::from_utf8_lossy(&console).into_owned();
-    assert_eq!(outcome, Outcome::PowerOff, "{console}");
+    let (mut m, console) = boot_with_fs(argv, puts);
     let disk = m.bus.ide.disk_mut(0, 1).unwrap();
     let mut bytes = vec![0u8; (disk.sectors() * 512) as usize];
     for (lba, chunk) in bytes.chunks_mut(512).enumerate() {

@@ -4,41 +4,24 @@
 //! program), dup2 (console copies, closing stdout, shared positions), no page leaks
 //! over many forks, and deterministic runs. The programs are user/src/bin/fk-*.rs.
 
-use clap::Parser;
-use emulator::machine::Outcome;
-use emulator::pintos::{run_report, Options};
+mod common;
 
-/// `pintos -v -k -T 60 -m 20 --fs-disk=2 -p PROG:PROG ... -- -q -f run 'CMDLINE'`;
-/// returns the whole console after checking the kernel powered off cleanly.
+use common::{executing_section, pintos_console, prog};
+
+/// `pintos ... -p PROG:PROG ... -- -q -f run 'CMDLINE'`; the whole console.
 fn run_console(puts: &[&str], cmdline: &str) -> String {
     run_actions(puts, &["run", cmdline])
 }
 
 /// As `run_console` with kernel actions `actions` (e.g. two `run`s).
 fn run_actions(puts: &[&str], actions: &[&str]) -> String {
-    let os = format!("--os-disk={}", disk_images::OS_DSK);
-    let mut argv: Vec<String> = ["pintos", &os, "-v", "-k", "-T", "60", "-m", "20", "--exit-status", "--fs-disk=2"].into_iter().map(String::from).collect();
-    for p in puts {
-        argv.extend(["-p".to_string(), format!("{}:{p}", user_programs::path(p).display())]);
-    }
-    argv.extend(["--", "-q", "-f"].into_iter().map(String::from));
-    argv.extend(actions.iter().map(|a| a.to_string()));
-    let opts = Options::try_parse_from(argv).unwrap();
-    let mut out = Vec::new();
-    let report = run_report(&opts, &mut out).unwrap();
-    let console = String::from_utf8_lossy(&out).into_owned();
-    assert_eq!(report.outcome, Outcome::PowerOff, "console:\n{console}\ndiagnostics: {:?}", report.diagnostics);
-    assert!(!console.contains("PANIC"), "{console}");
-    assert!(console.contains("Powering off...\n"), "{console}");
-    console
+    let puts: Vec<String> = puts.iter().map(|p| prog(p)).collect();
+    pintos_console(&puts, actions)
 }
 
 /// The console between `Executing` and the statistics.
 fn run(puts: &[&str], cmdline: &str) -> String {
-    let console = run_console(puts, cmdline);
-    let start = console.find("Executing '").unwrap_or_else(|| panic!("no Executing line:\n{console}"));
-    let end = console.find("Timer: ").unwrap();
-    console[start..end].to_string()
+    executing_section(&run_console(puts, cmdline))
 }
 
 /// What `run` prints around `lines` (which include the exit lines).

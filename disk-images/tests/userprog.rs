@@ -4,39 +4,14 @@
 //! the file system calls, processes killed for bad pointers or faults without harm to the
 //! kernel, refused executables, and deterministic runs.
 
-use std::time::Duration;
+mod common;
 
-use clap::Parser;
-use emulator::devices::ide::{Disk, PINTOS_DISK_UNIT};
-use emulator::machine::{Config, Limits, Machine, Outcome, DEFAULT_EPOCH, DEFAULT_RATE};
-use emulator::pintos::scratch::{put_records, set_command_line};
-use emulator::pintos::{run_report, Options};
+use common::{boot_with_fs, executing_section, pintos_console, prog};
 
-/// `pintos -v -k -T 60 -m 20 --fs-disk=2 -p PROG:PROG ... -- -q -f run 'CMDLINE'` (puts
-/// are host paths of built user programs, or `HOST:GUEST` as given); returns the console
-/// between `Executing` and the statistics, after checking the kernel powered off cleanly.
+/// `pintos ... -p PUT ... -- -q -f run 'CMDLINE'` (puts are `HOST:GUEST`, see [`prog`]);
+/// the console between `Executing` and the statistics.
 fn run(puts: &[String], cmdline: &str) -> String {
-    let os = format!("--os-disk={}", disk_images::OS_DSK);
-    let mut argv: Vec<String> = ["pintos", &os, "-v", "-k", "-T", "60", "-m", "20", "--exit-status", "--fs-disk=2"].into_iter().map(String::from).collect();
-    for p in puts {
-        argv.extend(["-p".to_string(), p.clone()]);
-    }
-    argv.extend(["--", "-q", "-f", "run", cmdline].into_iter().map(String::from));
-    let opts = Options::try_parse_from(argv).unwrap();
-    let mut out = Vec::new();
-    let report = run_report(&opts, &mut out).unwrap();
-    let console = String::from_utf8_lossy(&out).into_owned();
-    assert_eq!(report.outcome, Outcome::PowerOff, "console:\n{console}\ndiagnostics: {:?}", report.diagnostics);
-    assert!(!console.contains("PANIC"), "{console}");
-    assert!(console.contains("Powering off...\n"), "{console}");
-    let start = console.find("Executing '").unwrap_or_else(|| panic!("no Executing line:\n{console}"));
-    let end = console.find("Timer: ").unwrap();
-    console[start..end].to_string()
-}
-
-/// The put argument for built user program `name`.
-fn prog(name: &str) -> String {
-    format!("{}:{name}", user_programs::path(name).display())
+    executing_section(&pintos_console(puts, &["run", cmdline]))
 }
 
 /// What `run` prints around a process that ran to exit(status) after `lines`.
@@ -141,20 +116,7 @@ fn bad_executables_are_refused() {
 /// Boots with the command line `argv` and `puts` on the scratch disk; returns the
 /// console and the instructions retired.
 fn boot(argv: &[&str], puts: &[(String, Vec<u8>)]) -> (String, u64) {
-    let mut os = std::fs::read(disk_images::OS_DSK).unwrap();
-    set_command_line(&mut os, &argv.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
-    let mut scratch = put_records(puts).unwrap();
-    scratch.resize(scratch.len() + (1 << 20), 0);
-    let disks = [[Some(Disk::from_bytes(os).unwrap()), Some(Disk::zeroed(2 * PINTOS_DISK_UNIT).unwrap())], [Some(Disk::from_bytes(scratch).unwrap()), None]];
-    let mut m = Machine::new(Config { memory: 20 << 20, rate: DEFAULT_RATE, epoch: DEFAULT_EPOCH, disks }).unwrap();
-    let mut console = Vec::new();
-    let limits = Limits { virtual_time: Some(Duration::from_secs(60)), host_time: Some(Duration::from_secs(120)), instructions: None };
-    let outcome = m.run(limits, |b| {
-        console.extend_from_slice(b);
-        true
-    });
-    let console = String::from_utf8_lossy(&console).into_owned();
-    assert_eq!(outcome, Outcome::PowerOff, "{console}");
+    let (m, console) = boot_with_fs(argv, puts);
     (console, m.cpu.icount)
 }
 
