@@ -48,6 +48,11 @@ pub struct Setup {
     /// emulator that stops making progress, so it is loose: tests run in parallel on a
     /// shared host may run slower than real time.
     pub host_timeout_factor: u64,
+    /// Virtual clock rate for every run, replacing each test's own (`pintos-test
+    /// --rate`): a lower rate means fewer instructions per timer tick, so shorter time
+    /// slices, to shake out kernel races. `None`: each test's catalogue rate or the
+    /// launcher's default.
+    pub rate: Option<u64>,
 }
 
 impl Setup {
@@ -111,7 +116,7 @@ pub fn command_line(setup: &Setup, test: &Test) -> Result<Vec<String>, RunError>
     let mut a: Vec<String> = vec!["-v".into(), "-k".into(), "-T".into(), test.timeout.to_string(), "-m".into(), test.memory.to_string()];
     a.push(format!("--host-timeout={}", test.timeout * setup.host_timeout_factor));
     a.push(format!("--os-disk={}", setup.os_disk.display()));
-    if let Some(rate) = test.rate {
+    if let Some(rate) = setup.rate.or(test.rate) {
         a.push(format!("--rate={rate}"));
     }
     let fs = setup.project.has_filesys();
@@ -223,7 +228,7 @@ mod tests {
     use crate::catalogue::find;
 
     fn setup(project: Project, dir: &Path) -> Setup {
-        Setup { project, os_disk: dir.join("os.dsk"), programs: vec![], search: vec![dir.to_path_buf()], out: dir.join("out"), host_timeout_factor: 20 }
+        Setup { project, os_disk: dir.join("os.dsk"), programs: vec![], search: vec![dir.to_path_buf()], out: dir.join("out"), host_timeout_factor: 20, rate: None }
     }
 
     #[test]
@@ -231,6 +236,14 @@ mod tests {
         let s = setup(Project::Threads, Path::new("/b"));
         let a = command_line(&s, find("tests/threads/mlfqs/mlfqs-load-1").unwrap()).unwrap();
         assert_eq!(a, ["-v", "-k", "-T", "480", "-m", "20", "--host-timeout=9600", "--os-disk=/b/os.dsk", "--rate=10000000", "--", "-q", "-mlfqs", "run", "mlfqs-load-1"]);
+        // No rate of its own: the launcher's default.
+        assert!(!command_line(&s, find("tests/threads/alarm-single").unwrap()).unwrap().iter().any(|a| a.starts_with("--rate")));
+        // A run-wide rate replaces every test's own.
+        let s = Setup { rate: Some(33_333_333), ..s };
+        for t in ["tests/threads/mlfqs/mlfqs-load-1", "tests/threads/alarm-single"] {
+            let a = command_line(&s, find(t).unwrap()).unwrap();
+            assert_eq!(a.iter().filter(|a| a.starts_with("--rate")).collect::<Vec<_>>(), ["--rate=33333333"], "{t}");
+        }
     }
 
     #[test]
