@@ -2,6 +2,7 @@
 
 pub mod block;
 pub mod ide;
+pub mod input;
 pub mod serial;
 pub mod timer;
 pub mod vga;

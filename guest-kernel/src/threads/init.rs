@@ -56,6 +56,7 @@ pub extern "C" fn main() -> ! {
     palloc::init(user_page_limit);
     thread::thread_init(THREAD_MLFQS.load(Ordering::Relaxed));
     interrupt::init();
+    serial::init_queue();
     crate::userprog::init();
     timer::init();
     timer::THREADS_STARTED.store(true, Ordering::Relaxed);

@@ -226,9 +226,31 @@ fn write_console(buf: u64, len: u64) -> i64 {
     len as i64
 }
 
+/// Reads `len` bytes of console input into user buffer [buf, buf+len), waiting for each
+/// (Pintos' `input_getc` loop: a read from stdin returns only when it has them all).
+fn read_console(buf: u64, len: u64) -> i64 {
+    let mut chunk = vec![0u8; len.min(PGSIZE) as usize];
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(PGSIZE) as usize;
+        for b in &mut chunk[..n] {
+            *b = crate::devices::input::getc();
+        }
+        if with_current(|p| p.pt.copy_out(buf + done, &chunk[..n], false)).is_err() {
+            drop(chunk);
+            process_exit(-1);
+        }
+        done += n as u64;
+    }
+    len as i64
+}
+
 fn sys_read(fd: i32, buf: u64, len: u64) -> i64 {
     check_user(buf, len, true);
-    // No keyboard yet: stdin and the console's output side read nothing.
+    if let Some(Fd::Stdin) = fd_entry(fd) {
+        return read_console(buf, len);
+    }
+    // A bad fd, or the console's output side: nothing to read.
     let Some(file) = fd_file(fd) else { return -1 };
     let mut done = 0;
     let mut chunk = vec![0u8; PGSIZE as usize];
