@@ -340,6 +340,15 @@ pub const BUILTIN_USERPROG: &[&str] = &[
     "rox-child", "rox-multichild",
 ];
 
+/// The filesys base tests the built-in kernel passes (all 13), run as the userprog
+/// project (`pintos test tests/filesys/base`): programs in user/src/bin (with the helpers
+/// child-syn-read and child-syn-wrt), specs in expected/filesys/base.
+pub const BUILTIN_FILESYS_BASE: &[&str] = &[
+    "sm-create", "sm-full", "sm-random", "sm-seq-block", "sm-seq-random", "lg-create",
+    "lg-full", "lg-random", "lg-seq-block", "lg-seq-random", "syn-read", "syn-write",
+    "syn-remove",
+];
+
 /// The file `tests/vm/zeros` is made by the KAIST makefile, not shipped: 6 KiB of zeros.
 pub const GENERATED_ZEROS: (&str, usize) = ("tests/vm/zeros", 6 * 1024);
 
