@@ -505,6 +505,25 @@ mod tests {
         assert_eq!(count(Rubric::VmRobustness), 19);
     }
 
+    /// The lists of what the built-in kernel passes name real tests of their directory,
+    /// each with a spec when its check needs one.
+    #[test]
+    fn builtin_lists_name_catalogue_tests_with_specs() {
+        for (dir, names, rubrics) in [
+            ("tests/userprog", BUILTIN_USERPROG, &[Rubric::UserprogFunctionality, Rubric::UserprogRobustness][..]),
+            ("tests/filesys/base", BUILTIN_FILESYS_BASE, &[Rubric::FilesysBase][..]),
+        ] {
+            for name in names {
+                let t = find(&format!("{dir}/{name}")).unwrap_or_else(|| panic!("{dir}/{name} is not in the catalogue"));
+                assert!(rubrics.contains(&t.rubric), "{}", t.path);
+                if t.check == Check::Expected {
+                    crate::spec::for_test(&t.path).unwrap_or_else(|e| panic!("{}: {e}", t.path));
+                }
+            }
+        }
+        assert_eq!(BUILTIN_FILESYS_BASE.len(), all().iter().filter(|t| t.rubric == Rubric::FilesysBase).count());
+    }
+
     #[test]
     fn per_test_settings() {
         let t = find("tests/threads/mlfqs/mlfqs-load-60").unwrap();
