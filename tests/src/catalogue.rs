@@ -340,6 +340,15 @@ pub const BUILTIN_USERPROG: &[&str] = &[
     "rox-child", "rox-multichild",
 ];
 
+/// The filesys base tests the built-in kernel passes (all 13), run as the userprog
+/// project (`pintos test tests/filesys/base`): programs in user/src/bin (with the helpers
+/// child-syn-read and child-syn-wrt), specs in expected/filesys/base.
+pub const BUILTIN_FILESYS_BASE: &[&str] = &[
+    "sm-create", "sm-full", "sm-random", "sm-seq-block", "sm-seq-random", "lg-create",
+    "lg-full", "lg-random", "lg-seq-block", "lg-seq-random", "syn-read", "syn-write",
+    "syn-remove",
+];
+
 /// The file `tests/vm/zeros` is made by the KAIST makefile, not shipped: 6 KiB of zeros.
 pub const GENERATED_ZEROS: (&str, usize) = ("tests/vm/zeros", 6 * 1024);
 
@@ -494,6 +503,25 @@ mod tests {
         assert_eq!(count(Rubric::FilesysBase), 13);
         assert_eq!(count(Rubric::VmFunctionality), 27);
         assert_eq!(count(Rubric::VmRobustness), 19);
+    }
+
+    /// The lists of what the built-in kernel passes name real tests of their directory,
+    /// each with a spec when its check needs one.
+    #[test]
+    fn builtin_lists_name_catalogue_tests_with_specs() {
+        for (dir, names, rubrics) in [
+            ("tests/userprog", BUILTIN_USERPROG, &[Rubric::UserprogFunctionality, Rubric::UserprogRobustness][..]),
+            ("tests/filesys/base", BUILTIN_FILESYS_BASE, &[Rubric::FilesysBase][..]),
+        ] {
+            for name in names {
+                let t = find(&format!("{dir}/{name}")).unwrap_or_else(|| panic!("{dir}/{name} is not in the catalogue"));
+                assert!(rubrics.contains(&t.rubric), "{}", t.path);
+                if t.check == Check::Expected {
+                    crate::spec::for_test(&t.path).unwrap_or_else(|e| panic!("{}: {e}", t.path));
+                }
+            }
+        }
+        assert_eq!(BUILTIN_FILESYS_BASE.len(), all().iter().filter(|t| t.rubric == Rubric::FilesysBase).count());
     }
 
     #[test]

@@ -47,3 +47,5 @@ pub mod arc4;
 pub mod cksum;
 #[path = "../../user/src/fmt.rs"]
 pub mod fmt;
+#[path = "../../user/src/random.rs"]
+pub mod random;

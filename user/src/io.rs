@@ -79,3 +79,58 @@ macro_rules! println {
     () => { $crate::io::print_out("", &[], "\n") };
     ($fmt:expr $(, $arg:expr)* $(,)?) => { $crate::io::print_out($fmt, $crate::__out_args!($($arg),*), "\n") };
 }
+
+/// Pintos' `hex_dump(ofs, buf, size, ascii)` (`lib/stdio.c`): 16 bytes a line, each line
+/// starting with its offset rounded down to 16 (16 hex digits), a `-` after the eighth
+/// byte, and with `ascii` the printable characters between `|`s. A first line that
+/// starts mid-row is indented to its column. Each line goes out in one `write`.
+pub fn hex_dump(mut ofs: usize, buf: &[u8], ascii: bool) {
+    const PER_LINE: usize = 16;
+    let mut rest = buf;
+    while !rest.is_empty() {
+        let start = ofs % PER_LINE;
+        let n = (PER_LINE - start).min(rest.len());
+        let end = start + n;
+        let Some((line, tail)) = rest.split_at_checked(n) else { break };
+        let mut w = BufWriter::<128>::new(STDOUT_FILENO);
+        put_hex(&mut w, (ofs - start) as u64, 16);
+        w.put(b"  ");
+        for _ in 0..start {
+            w.put(b"   ");
+        }
+        for (k, &b) in line.iter().enumerate() {
+            put_hex(&mut w, b as u64, 2);
+            w.put(if start + k == PER_LINE / 2 - 1 { b"-" } else { b" " });
+        }
+        if ascii {
+            for _ in end..PER_LINE {
+                w.put(b"   ");
+            }
+            w.put(b"|");
+            for _ in 0..start {
+                w.put(b" ");
+            }
+            for &b in line {
+                w.put(if (0x20..0x7f).contains(&b) { core::slice::from_ref(&b) } else { b"." });
+            }
+            for _ in end..PER_LINE {
+                w.put(b" ");
+            }
+            w.put(b"|");
+        }
+        w.put(b"\n");
+        ofs += n;
+        rest = tail;
+    }
+}
+
+/// `v` as exactly `digits` lower-case hex digits (the low ones), zero-padded.
+fn put_hex(s: &mut dyn Sink, v: u64, digits: u32) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for k in (0..digits).rev() {
+        let d = (v >> (4 * k)) & 0xf;
+        if let Some(c) = DIGITS.get(d as usize) {
+            s.put(core::slice::from_ref(c));
+        }
+    }
+}

@@ -12,7 +12,7 @@
 //! fn main(args: Args) -> i32 { msg!("{} arguments", args.len()); 0 }
 //! ```
 //!
-//! The pure modules ([`arc4`], [`cksum`]) use only `core` and are unit-tested on the host
+//! The pure modules ([`arc4`], [`cksum`], [`random`]) use only `core` and are unit-tested on the host
 //! (`cargo test --lib`); the build for the host test harness leaves out the runtime.
 
 #![cfg_attr(not(test), no_std)]
@@ -22,6 +22,7 @@ pub mod args;
 pub mod cksum;
 pub mod fmt;
 pub mod io;
+pub mod random;
 #[cfg(not(test))]
 mod rt;
 pub mod syscall;
