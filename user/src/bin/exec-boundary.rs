@@ -15,7 +15,7 @@ fn test_main() {
     let p = boundary::copy_across_boundary(b"child-simple");
     // SAFETY: NUL-terminated by copy_across_boundary.
     let cmd = unsafe { CStr::from_ptr(p as *const c_char) };
-    let pid = fork(c"child");
+    let pid = fork(c"child-simple");
     if pid == 0 {
         exec(cmd);
         fail!("exec returned");
