@@ -53,9 +53,9 @@ fn passed(results: &[String]) -> Vec<&str> {
 }
 
 #[test]
-fn userprog_verdicts_do_not_change_with_30x_shorter_slices_and_runs_repeat_exactly() {
+fn userprog_and_filesys_verdicts_do_not_change_with_30x_shorter_slices_and_runs_repeat_exactly() {
     let dir = scratch_dir("short-slices-userprog");
-    let suite = ["tests/userprog"];
+    let suite = ["tests/userprog", "tests/filesys/base"];
     let (normal, text) = run(&dir, "a", &suite);
     let (again, _) = run(&dir, "b", &suite);
     let (short, short_text) = run(&dir, "short", &[&suite[..], &["--rate", SHORT_SLICES]].concat());
@@ -63,6 +63,10 @@ fn userprog_verdicts_do_not_change_with_30x_shorter_slices_and_runs_repeat_exact
     // Every test the kernel implements passes at the default rate ...
     for name in pintos_tests::catalogue::BUILTIN_USERPROG {
         let path = format!("tests/userprog/{name}");
+        assert!(passed(&normal).contains(&path.as_str()), "{path} failed\n{text}");
+    }
+    for name in pintos_tests::catalogue::BUILTIN_FILESYS_BASE {
+        let path = format!("tests/filesys/base/{name}");
         assert!(passed(&normal).contains(&path.as_str()), "{path} failed\n{text}");
     }
     // ... and with short slices: the same verdict for every test.
