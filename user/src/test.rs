@@ -108,6 +108,23 @@ macro_rules! test_main {
     };
 }
 
+/// `test_main!` for a test that works on a zeroed static buffer of `$size` bytes (the
+/// file-system tests' file contents: they live in the data segment because the user
+/// stack is one page). `buffer_test_main!(75678, shared::run, 513)` calls
+/// `shared::run(buf, 513)` between `begin` and `end`.
+#[macro_export]
+macro_rules! buffer_test_main {
+    ($size:expr, $test:path $(, $arg:expr)* $(,)?) => {
+        static mut BUF: [u8; $size] = [0; $size];
+        $crate::test_main!(buffer_test);
+        fn buffer_test() {
+            // SAFETY: the program's only reference to BUF, taken once.
+            let buf: &mut [u8] = unsafe { &mut *core::ptr::addr_of_mut!(BUF) };
+            $test(buf $(, $arg)*);
+        }
+    };
+}
+
 /// Pintos' `compare_bytes`: returns if `read_data` equals the start of `expected`;
 /// otherwise reports the first run of differing bytes (at file offset `ofs` + its index
 /// in the buffers), hex-dumps up to 64 of them from both, and fails. Reporting turns

@@ -6,17 +6,4 @@
 #[path = "shared/full.rs"]
 mod shared;
 
-use core::ptr::addr_of_mut;
-
-const TEST_SIZE: usize = 75678;
-
-/// The file's contents (in the data segment: the stack is one page).
-static mut BUF: [u8; TEST_SIZE] = [0; TEST_SIZE];
-
-user::test_main!(test_main);
-
-fn test_main() {
-    // SAFETY: the only reference to BUF, taken once.
-    let buf = unsafe { &mut *addr_of_mut!(BUF) };
-    shared::run(buf);
-}
+user::buffer_test_main!(75678, shared::run);
