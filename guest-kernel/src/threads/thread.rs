@@ -217,6 +217,12 @@ impl Sched {
 pub fn thread_init(mlfqs: bool) {
     SCHED.with(|s| {
         s.mlfqs = mlfqs;
+        // The queues never hold more than MAX_THREADS tids: sized once here, they never
+        // allocate again (not in interrupt handlers, not when memory is short), and the
+        // heap's use returns to the same level whenever the same threads exist.
+        s.ready.reserve_exact(MAX_THREADS);
+        s.sleepers.reserve_exact(MAX_THREADS);
+        s.free_slots.reserve_exact(MAX_THREADS);
         let slot = s.alloc_slot();
         let tid = s.next_tid;
         s.next_tid += 1;

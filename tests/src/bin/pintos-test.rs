@@ -29,8 +29,9 @@ struct Args {
     #[arg(long = "os-disk")]
     os_disk: Option<PathBuf>,
     /// Which project's build this kernel is: decides the test set, the disks each run
-    /// gets, the kernel flags and the grade weights. Default: threads for the built-in
-    /// kernel (our Rust kernel implements project 1), else vm (a full KAIST build).
+    /// gets, the kernel flags and the grade weights. Default for the built-in kernel:
+    /// userprog-extra when every prefix is under tests/userprog, else threads; for any
+    /// other boot disk vm (a full KAIST build).
     #[arg(long, value_enum)]
     project: Option<Project>,
     /// Directory to search for test programs and put files (repeatable; default: the
@@ -84,10 +85,11 @@ fn real_main() -> Result<i32> {
     let disk = boot_disk(args.os_disk.clone());
     let builtin = matches!(disk, Ok((_, true)));
     // The built-in kernel runs kernel thread tests and, with its file system, user
-    // programs: a selection wholly under tests/userprog runs as the userprog project.
+    // programs: a selection wholly under tests/userprog runs as the userprog project
+    // with the dup2 extra (which the kernel implements).
     let userprog_only = !args.prefixes.is_empty() && args.prefixes.iter().all(|p| p.starts_with("tests/userprog"));
     let project = args.project.unwrap_or(match (builtin, userprog_only) {
-        (true, true) => Project::Userprog,
+        (true, true) => Project::UserprogExtra,
         (true, false) => Project::Threads,
         (false, _) => Project::Vm,
     });
