@@ -217,21 +217,14 @@ fn fork_child(parent: Tid, name: String, regs: IntrFrame, me: Arc<Child>, fork: 
         fail(&me, &fork);
         return None;
     };
-    let mut copies: Vec<(*const Mutex<File>, Arc<Mutex<File>>)> = Vec::new();
+    // Parent file → its copy, so descriptors sharing a file share the copy.
+    let mut copies: BTreeMap<*const Mutex<File>, Arc<Mutex<File>>> = BTreeMap::new();
     let mut table = BTreeMap::new();
     for (fd, entry) in files {
         let new = match entry {
             Fd::File(f) => {
-                let key = Arc::as_ptr(&f);
-                let copy = match copies.iter().find(|(k, _)| *k == key) {
-                    Some((_, c)) => c.clone(),
-                    None => {
-                        let c = Arc::new(Mutex::new(f.lock().duplicate()));
-                        copies.push((key, c.clone()));
-                        c
-                    }
-                };
-                Fd::File(copy)
+                let copy = copies.entry(Arc::as_ptr(&f)).or_insert_with(|| Arc::new(Mutex::new(f.lock().duplicate())));
+                Fd::File(copy.clone())
             }
             other => other,
         };

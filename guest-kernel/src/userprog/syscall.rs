@@ -212,7 +212,7 @@ fn sys_open(name_va: u64) -> SysResult {
     }
     let Some(file) = filesys::filesys_open(&name) else { return Ok(-1) };
     let entry = Fd::File(Arc::new(Mutex::new(file)));
-    let placed = with_current(|p| match (FIRST_FD..MAX_FD).find(|fd| !p.files.contains_key(fd)) {
+    let placed = with_current(|p| match lowest_free_fd(&p.files) {
         Some(fd) => {
             p.files.insert(fd, entry);
             Ok(fd as i64)
@@ -221,6 +221,19 @@ fn sys_open(name_va: u64) -> SysResult {
     });
     // A full table: the file is closed outside the process table.
     Ok(placed.unwrap_or(-1))
+}
+
+/// The lowest descriptor from FIRST_FD that `files` does not use, if below MAX_FD (one
+/// pass over the table's keys, in order).
+fn lowest_free_fd(files: &alloc::collections::BTreeMap<i32, Fd>) -> Option<i32> {
+    let mut want = FIRST_FD;
+    for &fd in files.range(FIRST_FD..).map(|(fd, _)| fd) {
+        if fd != want {
+            break;
+        }
+        want += 1;
+    }
+    (want < MAX_FD).then_some(want)
 }
 
 fn sys_write(fd: i32, buf: u64, len: u64) -> SysResult {
