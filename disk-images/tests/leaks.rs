@@ -5,7 +5,8 @@
 //! `Heap: ...`, taken once the actions are done). `leak-loop` (user/src/bin) forks,
 //! execs (also failing: a missing program, arguments too big for the stack, a command
 //! line too long to read), opens and dup2()s files it never closes, dies on a bad
-//! pointer, and leaves orphans, many times over.
+//! pointer, and leaves orphans, many times over; `fk-bomb` runs the kernel out of memory
+//! with many forks in flight.
 //!
 //! Mutation check: a kernel that leaked one kernel page per fork (a `palloc::get_page`
 //! in `fork_child` never freed) made `leak_loop_gives_back_every_page_and_heap_block`
@@ -54,6 +55,20 @@ fn leak_loop_gives_back_every_page_and_heap_block() {
 fn two_runs_give_back_everything() {
     let console = pintos_console(&[prog("leak-loop"), prog("fk-deep")], &["run", "leak-loop 3", "run", "fk-deep"]);
     assert!(console.contains("(fk-deep) fork failed at depth "), "{console}");
+    let (before, after) = before_and_after(&console);
+    assert_eq!(before, after, "{console}");
+}
+
+/// A tree of processes that fork two children each before waiting, every one holding
+/// as many open files as it can get: forks are in flight together when the kernel pool
+/// reaches its reserve. Forks and opens fail cleanly (the run ends normally, without a
+/// panic), fewer than all 511 processes run, and everything comes back.
+#[test]
+fn fork_bomb_runs_out_of_memory_cleanly_and_gives_everything_back() {
+    let console = pintos_console(&[prog("fk-bomb")], &["run", "fk-bomb 8"]);
+    let ran: u32 = console.split("(fk-bomb) ").nth(1).and_then(|r| r.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{console}"));
+    assert!(ran > 50 && ran < 511, "{ran} processes ran\n{console}");
+    assert!(console.contains("fk-bomb: exit(0)\nExecution of 'fk-bomb 8' complete.\n"), "{console}");
     let (before, after) = before_and_after(&console);
     assert_eq!(before, after, "{console}");
 }

@@ -60,6 +60,13 @@ fn builtin_kernel_passes_every_userprog_test() {
     assert_eq!(results.len(), want.len());
     assert!(text.contains(&format!("All {} tests passed.", results.len())), "{text}");
 
+    // multi-oom's hundreds of processes gave back every page and heap block: the
+    // kernel's figures at power-off equal those before the first process.
+    let output = std::fs::read_to_string(dir.join("out/tests/userprog/no-vm/multi-oom.output")).unwrap();
+    let figures = |prefix: &str| output.lines().find(|l| l.starts_with(prefix)).map(|l| l[prefix.len()..].to_string()).unwrap_or_else(|| panic!("no {prefix}\n{output}"));
+    assert_eq!(figures("Palloc before user programs: "), figures("Palloc: "), "{output}");
+    assert_eq!(figures("Heap before user programs: "), figures("Heap: "), "{output}");
+
     // Each run left its files in the Pintos layout; the test program ran with its data.
     let base = dir.join("out/tests/userprog/read-normal");
     assert_eq!(std::fs::read_to_string(base.with_extension("result")).unwrap(), "PASS\n");
