@@ -319,12 +319,17 @@ const PUTS: &[(&str, &[&str])] = &[
 /// Data files the tests put, as this repository provides them (our own contents with the
 /// properties the tests rely on; see tests/data/README.md): used when the search path
 /// (a Pintos tree) has none.
-pub const DATA_FILES: &[(&str, &[u8])] = &[("tests/userprog/sample.txt", include_bytes!("../data/userprog/sample.txt"))];
+/// The dup2 tests put `tests/userprog/dup2/sample.txt`, which in Pintos-KAIST is the same
+/// file as `tests/userprog/sample.txt` (the programs compile in one `sample.inc`), so
+/// both names carry our one sample text.
+pub const DATA_FILES: &[(&str, &[u8])] = &[
+    ("tests/userprog/sample.txt", include_bytes!("../data/userprog/sample.txt")),
+    ("tests/userprog/dup2/sample.txt", include_bytes!("../data/userprog/sample.txt")),
+];
 
-/// The userprog tests the built-in kernel is expected to pass: those that need only the
-/// system calls it implements, each with a program (and its helper programs) in
-/// user/src/bin and a spec in expected/userprog. The others are not yet ported: they run
-/// and FAIL.
+/// The userprog tests the built-in kernel passes (paths under tests/userprog/): every
+/// test of the userprog-extra project under tests/userprog, each with a program (and its
+/// helper programs) in user/src/bin and a spec in expected/userprog.
 pub const BUILTIN_USERPROG: &[&str] = &[
     "args-none", "args-single", "args-multiple", "args-many", "args-dbl-space", "halt", "exit",
     "create-normal", "create-empty", "create-null", "create-bad-ptr", "create-long",
@@ -337,7 +342,7 @@ pub const BUILTIN_USERPROG: &[&str] = &[
     "wait-killed", "fork-once", "fork-multiple", "fork-close", "fork-read", "fork-recursive",
     "exec-once", "exec-arg", "exec-missing", "exec-bad-ptr", "fork-boundary",
     "exec-boundary", "exec-read", "multi-recurse", "multi-child-fd", "rox-simple",
-    "rox-child", "rox-multichild",
+    "rox-child", "rox-multichild", "no-vm/multi-oom", "dup2/dup2-simple", "dup2/dup2-complex",
 ];
 
 /// The filesys base tests the built-in kernel passes (all 13), run as the userprog
@@ -510,7 +515,7 @@ mod tests {
     #[test]
     fn builtin_lists_name_catalogue_tests_with_specs() {
         for (dir, names, rubrics) in [
-            ("tests/userprog", BUILTIN_USERPROG, &[Rubric::UserprogFunctionality, Rubric::UserprogRobustness][..]),
+            ("tests/userprog", BUILTIN_USERPROG, &[Rubric::UserprogFunctionality, Rubric::UserprogRobustness, Rubric::NoVm, Rubric::Dup2][..]),
             ("tests/filesys/base", BUILTIN_FILESYS_BASE, &[Rubric::FilesysBase][..]),
         ] {
             for name in names {
@@ -522,6 +527,7 @@ mod tests {
             }
         }
         assert_eq!(BUILTIN_FILESYS_BASE.len(), all().iter().filter(|t| t.rubric == Rubric::FilesysBase).count());
+        assert_eq!(BUILTIN_USERPROG.len(), all().iter().filter(|t| t.path.starts_with("tests/userprog/")).count());
     }
 
     #[test]

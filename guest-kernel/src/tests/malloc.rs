@@ -1,5 +1,6 @@
 //! Exercises the page pools and the heap: small blocks of every size class are distinct,
-//! aligned and reused after free; a multi-page block comes back to the kernel pool.
+//! aligned and reused after free; a multi-page block comes back to the kernel pool, and
+//! so do the slabs of small blocks once all their blocks are freed.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -10,6 +11,7 @@ pub fn test_malloc() {
     let (kernel, user) = palloc::free_counts();
     msg!("free pages: kernel pool {kernel}, user pool {user}");
     assert!(kernel > 0 && user > 0);
+    let heap = crate::threads::malloc::heap_stats();
 
     let mut blocks: Vec<Box<[u8]>> = Vec::new();
     for i in 0..200usize {
@@ -34,6 +36,10 @@ pub fn test_malloc() {
 
     let page = palloc::get_page(palloc::Pool::User, true).expect("a user page");
     palloc::free_page(page);
+
+    drop(aligned);
+    assert_eq!(palloc::free_counts(), (kernel, user), "heap pages not returned");
+    assert_eq!(crate::threads::malloc::heap_stats(), heap, "heap blocks still in use");
 }
 
 #[repr(align(256))]

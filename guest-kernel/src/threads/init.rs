@@ -9,6 +9,7 @@
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use crate::arch::cell::IrqCell;
 use crate::arch::{cpu, gdt, io};
 use crate::devices::{block, ide, serial, timer, vga};
 use crate::filesys::{self, fsutil};
@@ -69,6 +70,9 @@ pub extern "C" fn main() -> ! {
     println!("Boot complete.");
 
     run_actions(actions);
+    // The figures power-off reports, taken before unmounting frees the open-inode table
+    // (which existed before the first process too).
+    MEMORY_AFTER_ACTIONS.with(|m| *m = Some(memory_figures()));
     filesys::filesys_done();
     shutdown();
 }
@@ -139,12 +143,17 @@ fn run_actions(mut actions: &[&str]) {
         match action {
             "run" => {
                 let Some(&name) = actions.get(1) else { panic!("action `run' requires 1 argument") };
-                println!("Executing '{name}':");
                 let prog = name.split(' ').find(|a| !a.is_empty()).unwrap_or("");
                 // A kernel test by that name, or without a file system to load a program
                 // from, runs as a kernel test (an unknown name then panics, as in
                 // Pintos' threads kernel); anything else is a user program.
-                if crate::tests::has_test(prog) || THREAD_TESTS.load(Ordering::Relaxed) || !filesys::filesys_mounted() {
+                let kernel_test = crate::tests::has_test(prog) || THREAD_TESTS.load(Ordering::Relaxed) || !filesys::filesys_mounted();
+                if !kernel_test && !crate::userprog::process::RAN_USER.load(Ordering::Relaxed) {
+                    // The baseline the power-off figures are compared with (leak checks).
+                    print_memory(" before user programs", memory_figures());
+                }
+                println!("Executing '{name}':");
+                if kernel_test {
                     crate::tests::run_test(name);
                 } else {
                     crate::userprog::process::process_run(name);
@@ -189,13 +198,36 @@ pub fn power_off() -> ! {
     block::print_stats();
     println!("Console: {} characters output", crate::console::chars_written());
     if crate::userprog::process::RAN_USER.load(core::sync::atomic::Ordering::Relaxed) {
-        // Lets tests check that processes give back every page.
-        let (kernel, user) = palloc::free_counts();
-        println!("Palloc: {kernel} free kernel pages, {user} free user pages");
+        let figures = MEMORY_AFTER_ACTIONS.try_with(|m| *m).flatten().unwrap_or_else(memory_figures);
+        print_memory("", figures);
     }
     println!("Powering off...");
     io::outw(0x604, 0x2000);
     cpu::halt_forever()
+}
+
+/// Free kernel pages, free user pages, heap bytes and blocks in use.
+type MemoryFigures = (usize, usize, u64, u64);
+
+/// The memory figures once the actions are done (power-off reports them).
+static MEMORY_AFTER_ACTIONS: IrqCell<Option<MemoryFigures>> = IrqCell::new(None);
+
+fn memory_figures() -> MemoryFigures {
+    let (kernel, user) = palloc::free_counts();
+    let (bytes, blocks) = crate::threads::malloc::heap_stats();
+    (kernel, user, bytes, blocks)
+}
+
+/// Prints the free pages of each pool and the heap in use:
+/// `Palloc{label}: K free kernel pages, U free user pages` and
+/// `Heap{label}: B bytes in N blocks`. Before the first user program (label
+/// " before user programs") and at power-off (no label: the figures after the last
+/// action, or now if a program halted the machine) they let tests check that processes
+/// give back every page and heap block.
+fn print_memory(label: &str, figures: MemoryFigures) {
+    let (kernel, user, bytes, blocks) = figures;
+    println!("Palloc{label}: {kernel} free kernel pages, {user} free user pages");
+    println!("Heap{label}: {bytes} bytes in {blocks} blocks");
 }
 
 /// `n` with commas every three digits, as Pintos prints memory sizes and rates.

@@ -5,12 +5,23 @@
 //!
 //! One bitmap covers all free pages; each pool is a range of it. Allocation is first fit
 //! over contiguous runs.
+//!
+//! The kernel pool keeps a reserve of `KERNEL_RESERVE` pages that only the heap may use
+//! (`heap_pages`): every other kernel-pool allocation (page tables, thread stacks) fails
+//! when it would dip into it, and those allocations are all fallible. Heap allocations
+//! cannot fail gracefully (`alloc` aborts), so the kernel paths a user program can drive
+//! to allocate heap memory (fork, open, dup2) check `kernel_low()` first and fail with
+//! -1; each of them then uses far less heap than the reserve, and the kernel never runs
+//! out of heap.
 
 use crate::arch::cell::IrqCell;
 use crate::arch::io::{ptov, read_phys, vtop};
 use crate::arch::{self, BOOT_MAPPED};
 
 pub const PGSIZE: u64 = 4096;
+/// Kernel-pool pages only the heap may take (see the module docs): far more than one
+/// fork (the largest user-driven heap use: a full 512-entry fd table) needs.
+pub const KERNEL_RESERVE: usize = 64;
 /// Pages the bitmap can describe: all of the boot map.
 const MAX_PAGES: usize = (BOOT_MAPPED / PGSIZE) as usize;
 
@@ -37,9 +48,19 @@ struct Pages {
     used: [u64; MAX_PAGES / 64],
     kernel: Range,
     user: Range,
+    /// Free pages in each pool.
+    kernel_free: usize,
+    user_free: usize,
 }
 
-static PAGES: IrqCell<Pages> = IrqCell::new(Pages { base: 0, used: [0; MAX_PAGES / 64], kernel: Range { first: 0, end: 0 }, user: Range { first: 0, end: 0 } });
+static PAGES: IrqCell<Pages> = IrqCell::new(Pages {
+    base: 0,
+    used: [0; MAX_PAGES / 64],
+    kernel: Range { first: 0, end: 0 },
+    user: Range { first: 0, end: 0 },
+    kernel_free: 0,
+    user_free: 0,
+});
 
 /// Physical memory areas found in the E820 map: (start, end) below and above 1 MiB.
 #[derive(Clone, Copy, Debug, Default)]
@@ -102,6 +123,8 @@ pub fn init(user_page_limit: usize) -> MemInfo {
         p.base = kernel_end;
         p.kernel = Range { first: 0, end: pages - user };
         p.user = Range { first: pages - user, end: pages };
+        p.kernel_free = pages - user;
+        p.user_free = user;
     });
     info
 }
@@ -111,17 +134,44 @@ fn arch_kernel_end() -> u64 {
 }
 
 /// Allocates `n` contiguous pages from `pool`, zeroed if `zero`. Returns their kernel
-/// virtual address.
+/// virtual address. Kernel-pool allocations leave the heap's reserve alone.
 pub fn get_multiple(pool: Pool, n: usize, zero: bool) -> Option<u64> {
+    allocate(pool, n, zero, if pool == Pool::Kernel { KERNEL_RESERVE } else { 0 })
+}
+
+/// `n` contiguous kernel-pool pages for the heap, which may use the reserve.
+pub(super) fn heap_pages(n: usize) -> Option<u64> {
+    allocate(Pool::Kernel, n, false, 0)
+}
+
+/// Whether the kernel pool is down to its reserve: calls that a user program can repeat
+/// to grow the heap (fork, open, dup2) then fail.
+pub fn kernel_low() -> bool {
+    PAGES.with(|p| p.kernel_free <= KERNEL_RESERVE)
+}
+
+/// Allocates `n` contiguous pages of `pool` if more than `keep` pages stay free.
+fn allocate(pool: Pool, n: usize, zero: bool, keep: usize) -> Option<u64> {
     if n == 0 {
         return None;
     }
     let pa = PAGES.with(|p| {
-        let r = if pool == Pool::Kernel { p.kernel } else { p.user };
+        let (r, free) = if pool == Pool::Kernel { (p.kernel, p.kernel_free) } else { (p.user, p.user_free) };
+        if free < n + keep {
+            return None;
+        }
         let mut run = 0;
-        for i in r.first..r.end {
+        let mut i = r.first;
+        while i < r.end {
+            // Skip whole words of used pages.
+            if i % 64 == 0 && p.used[i / 64] == u64::MAX {
+                run = 0;
+                i += 64;
+                continue;
+            }
             if p.used[i / 64] & (1 << (i % 64)) != 0 {
                 run = 0;
+                i += 1;
                 continue;
             }
             run += 1;
@@ -130,8 +180,14 @@ pub fn get_multiple(pool: Pool, n: usize, zero: bool) -> Option<u64> {
                 for j in first..=i {
                     p.used[j / 64] |= 1 << (j % 64);
                 }
+                if pool == Pool::Kernel {
+                    p.kernel_free -= n;
+                } else {
+                    p.user_free -= n;
+                }
                 return Some(p.base + first as u64 * PGSIZE);
             }
+            i += 1;
         }
         None
     })?;
@@ -154,6 +210,11 @@ pub fn free_multiple(va: u64, n: usize) {
             assert!(j < p.user.end && p.used[j / 64] & (1 << (j % 64)) != 0, "freeing a free page {va:#x}");
             p.used[j / 64] &= !(1 << (j % 64));
         }
+        if first < p.kernel.end {
+            p.kernel_free += n;
+        } else {
+            p.user_free += n;
+        }
     });
 }
 
@@ -163,8 +224,5 @@ pub fn free_page(va: u64) {
 
 /// Free pages in each pool: (kernel, user).
 pub fn free_counts() -> (usize, usize) {
-    PAGES.with(|p| {
-        let free = |r: Range| (r.first..r.end).filter(|&i| p.used[i / 64] & (1 << (i % 64)) == 0).count();
-        (free(p.kernel), free(p.user))
-    })
+    PAGES.with(|p| (p.kernel_free, p.user_free))
 }

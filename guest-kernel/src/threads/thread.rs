@@ -29,7 +29,11 @@
 //! then, until nothing changes, raises each lock holder to the priority of the threads
 //! waiting for its locks. That covers nested and chained donation to any depth,
 //! multiple locks, and donation removed on release, at O(threads²) per lock operation,
-//! which is nothing at Pintos' thread counts. With `-mlfqs` priorities come from the
+//! which is nothing at Pintos' thread counts. When no thread waits for a held lock and
+//! no priority is raised (the common case: a lock nobody contends for), there is
+//! nothing to recompute and it returns at once, so uncontended locks cost O(1) even
+//! with hundreds of threads (multi-oom's chains of processes take the file-system lock
+//! for every file they open, duplicate and close). With `-mlfqs` priorities come from the
 //! 4.4BSD formulas instead (recomputed every 4 ticks, `load_avg` and `recent_cpu` every
 //! second) and there is no donation.
 
@@ -104,6 +108,12 @@ struct Sched {
     next_tid: Tid,
     free_slots: Vec<usize>,
     next_slot: usize,
+    /// Threads that have exited and wait for `schedule_tail` to free them.
+    dying: Vec<Tid>,
+    /// Threads whose `waiting_lock` is set.
+    lock_waiters: usize,
+    /// Whether some thread's priority is above its base (a donation is in effect).
+    raised: bool,
     /// Ticks the running thread has had in its slice.
     slice: u32,
     idle_ticks: u64,
@@ -123,6 +133,9 @@ static SCHED: IrqCell<Sched> = IrqCell::new(Sched {
     next_tid: 1,
     free_slots: Vec::new(),
     next_slot: 0,
+    dying: Vec::new(),
+    lock_waiters: 0,
+    raised: false,
     slice: 0,
     idle_ticks: 0,
     kernel_ticks: 0,
@@ -175,7 +188,8 @@ impl Sched {
     }
 
     fn recompute_priorities(&mut self) {
-        if self.mlfqs {
+        // With no waiter and no donation every priority already equals its base.
+        if self.mlfqs || (self.lock_waiters == 0 && !self.raised) {
             return;
         }
         for t in self.threads.values_mut() {
@@ -198,6 +212,7 @@ impl Sched {
                 h.priority = h.priority.max(p);
             }
         }
+        self.raised = self.threads.values().any(|t| t.priority != t.base_priority);
     }
 
     fn unblock(&mut self, tid: Tid) {
@@ -217,6 +232,13 @@ impl Sched {
 pub fn thread_init(mlfqs: bool) {
     SCHED.with(|s| {
         s.mlfqs = mlfqs;
+        // The queues never hold more than MAX_THREADS tids: sized once here, they never
+        // allocate again (not in interrupt handlers, not when memory is short), and the
+        // heap's use returns to the same level whenever the same threads exist.
+        s.ready.reserve_exact(MAX_THREADS);
+        s.sleepers.reserve_exact(MAX_THREADS);
+        s.free_slots.reserve_exact(MAX_THREADS);
+        s.dying.reserve_exact(MAX_THREADS);
         let slot = s.alloc_slot();
         let tid = s.next_tid;
         s.next_tid += 1;
@@ -370,7 +392,11 @@ pub fn thread_yield() {
 /// Ends the running thread; its stack is freed once another thread runs.
 pub fn thread_exit() -> ! {
     cpu::disable_interrupts();
-    SCHED.with(|s| s.cur().status = Status::Dying);
+    SCHED.with(|s| {
+        let cur = s.current;
+        s.dying.push(cur);
+        s.cur().status = Status::Dying;
+    });
     schedule();
     unreachable!("a dying thread was scheduled")
 }
@@ -404,18 +430,16 @@ fn schedule() {
 
 /// After a switch, in the thread switched to: frees dying threads.
 fn schedule_tail() {
-    let dead: Vec<Thread> = SCHED.with(|s| {
-        let cur = s.current;
-        let ids: Vec<Tid> = s.threads.iter().filter(|(t, th)| **t != cur && th.status == Status::Dying).map(|(t, _)| *t).collect();
-        ids.into_iter()
-            .map(|t| {
-                let th = s.threads.remove(&t).unwrap();
-                s.free_slots.push(th.slot);
-                th
-            })
-            .collect()
-    });
-    for t in dead {
+    loop {
+        let dead = SCHED.with(|s| {
+            let cur = s.current;
+            let i = s.dying.iter().position(|&t| t != cur)?;
+            let tid = s.dying.remove(i);
+            let th = s.threads.remove(&tid).expect("dying thread not in the table");
+            s.free_slots.push(th.slot);
+            Some(th)
+        });
+        let Some(t) = dead else { break };
         if let Some(stack) = t.stack {
             palloc::free_multiple(stack, STACK_PAGES);
         }
@@ -522,7 +546,11 @@ pub fn thread_set_priority(priority: i32) {
     assert!((PRI_MIN..=PRI_MAX).contains(&priority), "bad priority {priority}");
     SCHED.with(|s| {
         if !s.mlfqs {
-            s.cur().base_priority = priority;
+            let c = s.cur();
+            c.base_priority = priority;
+            // Without donations the effective priority is the base (the fast path of
+            // `recompute_priorities` leaves it alone).
+            c.priority = priority;
             s.recompute_priorities();
         }
     });
@@ -561,7 +589,9 @@ pub fn thread_get_recent_cpu() -> i32 {
 pub(super) fn donate_wait(lock: LockId) {
     SCHED.with(|s| {
         if s.lock_holders.contains_key(&lock) {
-            s.cur().waiting_lock = Some(lock);
+            if s.cur().waiting_lock.replace(lock).is_none() {
+                s.lock_waiters += 1;
+            }
             s.recompute_priorities();
         }
     });
@@ -571,7 +601,9 @@ pub(super) fn donate_wait(lock: LockId) {
 pub(super) fn lock_taken(lock: LockId) {
     SCHED.with(|s| {
         let cur = s.current;
-        s.cur().waiting_lock = None;
+        if s.cur().waiting_lock.take().is_some() {
+            s.lock_waiters -= 1;
+        }
         s.lock_holders.insert(lock, cur);
         s.recompute_priorities();
     });

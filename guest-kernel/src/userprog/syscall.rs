@@ -12,14 +12,14 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::process::{process_exec, process_exit, process_fork, process_wait, with_current, Fd, FIRST_FD};
+use super::process::{process_exec, process_exit, process_fork, process_wait, with_current, Fd, FIRST_FD, MAX_FD};
 use crate::arch::cpu;
 use alloc::sync::Arc;
 
 use crate::filesys::{self, file::File};
 use crate::threads::synch::Mutex;
 use crate::threads::interrupt::IntrFrame;
-use crate::threads::palloc::PGSIZE;
+use crate::threads::palloc::{self, PGSIZE};
 
 const SYS_HALT: u64 = 0;
 const SYS_EXIT: u64 = 1;
@@ -40,32 +40,54 @@ const SYS_DUP2: u64 = 22;
 /// Longest file name or string argument read from user memory.
 const MAX_STRING: usize = 4096;
 
+/// A system call that must end its process with exit(-1) (a bad user pointer, an
+/// unknown call). It is an error value rather than an immediate `process_exit`, so the
+/// call's own heap allocations (string and copy buffers) are dropped on the way out:
+/// `process_exit` never returns, so anything still alive on this thread's stack then
+/// would leak.
+pub struct Kill;
+
+type SysResult = Result<i64, Kill>;
+
 /// Called by the entry stub with interrupts off; runs the call with interrupts on.
 pub fn syscall_handler(f: &mut IntrFrame) {
     cpu::enable_interrupts();
+    let ret = match dispatch(f) {
+        Ok(ret) => ret,
+        Err(Kill) => process_exit(-1),
+    };
+    f.rax = ret as u64;
+    cpu::disable_interrupts();
+}
+
+fn dispatch(f: &IntrFrame) -> SysResult {
     let (a1, a2, a3) = (f.rdi, f.rsi, f.rdx);
-    let ret: i64 = match f.rax {
+    Ok(match f.rax {
         SYS_HALT => crate::threads::init::power_off(),
         SYS_EXIT => process_exit(a1 as i32),
         SYS_FORK => {
-            let name = user_string(a1);
+            let name = user_string(a1)?;
             process_fork(&name, f)
         }
-        SYS_EXEC => process_exec(user_string(a1)),
+        SYS_EXEC => {
+            // Returns only if the program could not be loaded: the process then dies.
+            process_exec(user_string(a1)?);
+            return Err(Kill);
+        }
         SYS_WAIT => match i32::try_from(a1 as i64) {
             Ok(pid) if pid > 0 => process_wait(pid as u64) as i64,
             _ => -1,
         },
         SYS_CREATE => {
-            let name = user_string(a1);
+            let name = user_string(a1)?;
             // An empty name fails; the file system refuses over-long names.
             filesys::filesys_create(&name, a2 as u32) as i64
         }
-        SYS_REMOVE => filesys::filesys_remove(&user_string(a1)) as i64,
-        SYS_OPEN => sys_open(a1),
+        SYS_REMOVE => filesys::filesys_remove(&user_string(a1)?) as i64,
+        SYS_OPEN => sys_open(a1)?,
         SYS_FILESIZE => with_file(a1 as i32, |file| file.length() as i64).unwrap_or(-1),
-        SYS_READ => sys_read(a1 as i32, a2, a3),
-        SYS_WRITE => sys_write(a1 as i32, a2, a3),
+        SYS_READ => sys_read(a1 as i32, a2, a3)?,
+        SYS_WRITE => sys_write(a1 as i32, a2, a3)?,
         SYS_SEEK => with_file(a1 as i32, |file| file.seek(a2 as u32)).map_or(-1, |_| 0),
         SYS_TELL => with_file(a1 as i32, |file| file.tell() as i64).unwrap_or(-1),
         SYS_CLOSE => {
@@ -74,26 +96,21 @@ pub fn syscall_handler(f: &mut IntrFrame) {
             0
         }
         SYS_DUP2 => sys_dup2(a1 as i32, a2 as i32),
-        _ => process_exit(-1),
-    };
-    f.rax = ret as u64;
-    cpu::disable_interrupts();
+        _ => return Err(Kill),
+    })
 }
 
-/// Reads `len` bytes of user memory at `va`, or kills the process.
-fn user_read(va: u64, len: usize) -> Vec<u8> {
+/// Reads `len` bytes of user memory at `va`.
+fn user_read(va: u64, len: usize) -> Result<Vec<u8>, Kill> {
     let mut buf = vec![0u8; len];
-    if with_current(|p| p.pt.copy_in(va, &mut buf)).is_err() {
-        process_exit(-1);
-    }
-    buf
+    with_current(|p| p.pt.copy_in(va, &mut buf)).map_err(|_| Kill)?;
+    Ok(buf)
 }
 
-/// Checks that [va, va+len) is mapped user memory (writable if `write`), or kills the
-/// process.
-fn check_user(va: u64, len: u64, write: bool) {
+/// Checks that [va, va+len) is mapped user memory (writable if `write`).
+fn check_user(va: u64, len: u64, write: bool) -> Result<(), Kill> {
     if len == 0 {
-        return;
+        return Ok(());
     }
     let ok = with_current(|p| {
         let Some(end) = va.checked_add(len) else { return false };
@@ -107,31 +124,33 @@ fn check_user(va: u64, len: u64, write: bool) {
         }
         true
     });
-    if !ok {
-        process_exit(-1);
-    }
+    if ok { Ok(()) } else { Err(Kill) }
 }
 
-/// Reads a NUL-terminated string from user memory, or kills the process (also if it
-/// is longer than MAX_STRING or not UTF-8; non-UTF-8 names cannot name a file anyway,
-/// so they become a name no file has).
-fn user_string(va: u64) -> String {
+/// Reads a NUL-terminated string from user memory (Kill also if it is longer than
+/// MAX_STRING; a string that is not UTF-8 cannot name a file anyway, so it becomes a
+/// name no file has).
+fn user_string(va: u64) -> Result<String, Kill> {
     let mut out = Vec::new();
     let mut at = va;
+    // Small pieces that never cross a page, so a string ending just before an unmapped
+    // page is fine, and a short name costs a short copy.
+    let mut chunk = [0u8; 64];
     loop {
-        let n = (PGSIZE - at % PGSIZE) as usize;
-        let chunk = user_read(at, n);
-        if let Some(z) = chunk.iter().position(|&b| b == 0) {
-            out.extend_from_slice(&chunk[..z]);
+        let n = ((PGSIZE - at % PGSIZE) as usize).min(chunk.len());
+        let piece = &mut chunk[..n];
+        with_current(|p| p.pt.copy_in(at, piece)).map_err(|_| Kill)?;
+        if let Some(z) = piece.iter().position(|&b| b == 0) {
+            out.extend_from_slice(&piece[..z]);
             break;
         }
-        out.extend_from_slice(&chunk);
+        out.extend_from_slice(piece);
         if out.len() > MAX_STRING {
-            process_exit(-1);
+            return Err(Kill);
         }
-        at += n as u64;
+        at = at.checked_add(n as u64).ok_or(Kill)?;
     }
-    String::from_utf8(out).unwrap_or_else(|_| String::from("\u{fffd}"))
+    Ok(String::from_utf8(out).unwrap_or_else(|_| String::from("\u{fffd}")))
 }
 
 /// The entry of `fd` in the running process's table.
@@ -155,80 +174,103 @@ fn with_file<R>(fd: i32, f: impl FnOnce(&mut File) -> R) -> Option<R> {
 }
 
 /// `dup2(oldfd, newfd)`: newfd (closed first if open) becomes a copy of oldfd, sharing
-/// its file and position. Returns newfd, or -1 if oldfd is not open.
+/// its file and position; the console descriptors are copied like files. Returns newfd
+/// (also when they are equal and oldfd is open), or -1 if oldfd is not open, newfd is
+/// not in 0..MAX_FD, or a new descriptor would need memory the kernel is short of.
 fn sys_dup2(old: i32, new: i32) -> i64 {
-    if new < 0 {
+    if !(0..MAX_FD).contains(&new) {
         return -1;
     }
+    let low = palloc::kernel_low();
     let closed = with_current(|p| {
         let entry = p.files.get(&old)?.clone();
         if old == new {
             return Some(None);
+        }
+        if low && !p.files.contains_key(&new) {
+            return None;
         }
         Some(p.files.insert(new, entry))
     });
     match closed {
         None => -1,
         Some(prev) => {
+            // Closed outside the process table: closing a file takes the file-system lock.
             drop(prev);
             new as i64
         }
     }
 }
 
-fn sys_open(name_va: u64) -> i64 {
-    let name = user_string(name_va);
-    if name.is_empty() {
-        return -1;
+/// `open(name)`: the lowest free descriptor from FIRST_FD, or -1 if the file does not
+/// exist, all descriptors below MAX_FD are in use, or the kernel is short of memory
+/// (then the process just gets -1: multi-oom opens files until open fails).
+fn sys_open(name_va: u64) -> SysResult {
+    let name = user_string(name_va)?;
+    if name.is_empty() || palloc::kernel_low() {
+        return Ok(-1);
     }
-    match filesys::filesys_open(&name) {
-        None => -1,
-        Some(file) => with_current(|p| {
-            let mut fd = FIRST_FD;
-            while p.files.contains_key(&fd) {
-                fd += 1;
-            }
-            p.files.insert(fd, Fd::File(Arc::new(Mutex::new(file))));
-            fd as i64
-        }),
-    }
+    let Some(file) = filesys::filesys_open(&name) else { return Ok(-1) };
+    let entry = Fd::File(Arc::new(Mutex::new(file)));
+    let placed = with_current(|p| match lowest_free_fd(&p.files) {
+        Some(fd) => {
+            p.files.insert(fd, entry);
+            Ok(fd as i64)
+        }
+        None => Err(entry),
+    });
+    // A full table: the file is closed outside the process table.
+    Ok(placed.unwrap_or(-1))
 }
 
-fn sys_write(fd: i32, buf: u64, len: u64) -> i64 {
-    check_user(buf, len, false);
+/// The lowest descriptor from FIRST_FD that `files` does not use, if below MAX_FD (one
+/// pass over the table's keys, in order).
+fn lowest_free_fd(files: &alloc::collections::BTreeMap<i32, Fd>) -> Option<i32> {
+    let mut want = FIRST_FD;
+    for &fd in files.range(FIRST_FD..).map(|(fd, _)| fd) {
+        if fd != want {
+            break;
+        }
+        want += 1;
+    }
+    (want < MAX_FD).then_some(want)
+}
+
+fn sys_write(fd: i32, buf: u64, len: u64) -> SysResult {
+    check_user(buf, len, false)?;
     let file = match fd_entry(fd) {
         Some(Fd::File(f)) => f,
         Some(Fd::Stdout) => return write_console(buf, len),
-        _ => return -1,
+        _ => return Ok(-1),
     };
     let mut file = file.lock();
     let mut done = 0;
     while done < len {
         let n = (len - done).min(PGSIZE);
-        let data = user_read(buf + done, n as usize);
+        let data = user_read(buf + done, n as usize)?;
         let w = file.write(&data) as u64;
         done += w;
         if w < n {
             break;
         }
     }
-    done as i64
+    Ok(done as i64)
 }
 
 /// Writes user buffer [buf, buf+len) to the console.
-fn write_console(buf: u64, len: u64) -> i64 {
+fn write_console(buf: u64, len: u64) -> SysResult {
     let mut done = 0;
     while done < len {
         let n = (len - done).min(PGSIZE);
-        crate::console::putbuf(&user_read(buf + done, n as usize));
+        crate::console::putbuf(&user_read(buf + done, n as usize)?);
         done += n;
     }
-    len as i64
+    Ok(len as i64)
 }
 
 /// Reads `len` bytes of console input into user buffer [buf, buf+len), waiting for each
 /// (Pintos' `input_getc` loop: a read from stdin returns only when it has them all).
-fn read_console(buf: u64, len: u64) -> i64 {
+fn read_console(buf: u64, len: u64) -> SysResult {
     let mut chunk = vec![0u8; len.min(PGSIZE) as usize];
     let mut done = 0;
     while done < len {
@@ -236,44 +278,30 @@ fn read_console(buf: u64, len: u64) -> i64 {
         for b in &mut chunk[..n] {
             *b = crate::devices::input::getc();
         }
-        if with_current(|p| p.pt.copy_out(buf + done, &chunk[..n], false)).is_err() {
-            drop(chunk);
-            process_exit(-1);
-        }
+        with_current(|p| p.pt.copy_out(buf + done, &chunk[..n], false)).map_err(|_| Kill)?;
         done += n as u64;
     }
-    len as i64
+    Ok(len as i64)
 }
 
-fn sys_read(fd: i32, buf: u64, len: u64) -> i64 {
-    check_user(buf, len, true);
+fn sys_read(fd: i32, buf: u64, len: u64) -> SysResult {
+    check_user(buf, len, true)?;
     if let Some(Fd::Stdin) = fd_entry(fd) {
         return read_console(buf, len);
     }
     // A bad fd, or the console's output side: nothing to read.
-    let Some(file) = fd_file(fd) else { return -1 };
+    let Some(file) = fd_file(fd) else { return Ok(-1) };
+    let mut file = file.lock();
     let mut done = 0;
     let mut chunk = vec![0u8; PGSIZE as usize];
-    let mut bad = false;
-    {
-        let mut file = file.lock();
-        while done < len {
-            let n = (len - done).min(PGSIZE) as usize;
-            let got = file.read(&mut chunk[..n]);
-            if with_current(|p| p.pt.copy_out(buf + done, &chunk[..got], false)).is_err() {
-                bad = true;
-                break;
-            }
-            done += got as u64;
-            if got < n {
-                break;
-            }
+    while done < len {
+        let n = (len - done).min(PGSIZE) as usize;
+        let got = file.read(&mut chunk[..n]);
+        with_current(|p| p.pt.copy_out(buf + done, &chunk[..got], false)).map_err(|_| Kill)?;
+        done += got as u64;
+        if got < n {
+            break;
         }
     }
-    if bad {
-        drop(file);
-        drop(chunk);
-        process_exit(-1);
-    }
-    done as i64
+    Ok(done as i64)
 }

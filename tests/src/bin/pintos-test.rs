@@ -30,8 +30,8 @@ struct Args {
     os_disk: Option<PathBuf>,
     /// Which project's build this kernel is: decides the test set, the disks each run
     /// gets, the kernel flags and the grade weights. Default for the built-in kernel:
-    /// userprog when every prefix is under tests/userprog or tests/filesys, else threads;
-    /// for any other boot disk vm (a full KAIST build).
+    /// userprog-extra when every prefix is under tests/userprog or tests/filesys, else
+    /// threads; for any other boot disk vm (a full KAIST build).
     #[arg(long, value_enum)]
     project: Option<Project>,
     /// Directory to search for test programs and put files (repeatable; default: the
@@ -94,10 +94,11 @@ fn real_main() -> Result<i32> {
     let builtin = matches!(disk, Ok((_, true)));
     // The built-in kernel runs kernel thread tests and, with its file system, user
     // programs: a selection wholly under tests/userprog and tests/filesys (the base file
-    // system tests, graded with project 2) runs as the userprog project.
+    // system tests, graded with project 2) runs as the userprog project with the dup2
+    // extra (which the kernel implements).
     let userprog_only = !args.prefixes.is_empty() && args.prefixes.iter().all(|p| p.starts_with("tests/userprog") || p.starts_with("tests/filesys"));
     let project = args.project.unwrap_or(match (builtin, userprog_only) {
-        (true, true) => Project::Userprog,
+        (true, true) => Project::UserprogExtra,
         (true, false) => Project::Threads,
         (false, _) => Project::Vm,
     });
