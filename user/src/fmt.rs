@@ -149,6 +149,39 @@ pub fn format(s: &mut dyn Sink, fmt: &str, args: &[&dyn Out]) {
     }
 }
 
+/// A [`Sink`] over a byte buffer that keeps what fits and counts everything.
+struct SliceSink<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl Sink for SliceSink<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            // The last byte stays free for the NUL.
+            if self.len + 1 < self.buf.len() {
+                if let Some(slot) = self.buf.get_mut(self.len) {
+                    *slot = b;
+                }
+            }
+            self.len += 1;
+        }
+    }
+}
+
+/// C's `snprintf`: formats into `buf` (truncating, always NUL-terminated when `buf` is
+/// not empty) and returns the C string written, e.g. a command line or a thread name.
+pub fn snprintf<'a>(buf: &'a mut [u8], fmt: &str, args: &[&dyn Out]) -> &'a CStr {
+    let mut sink = SliceSink { buf, len: 0 };
+    format(&mut sink, fmt, args);
+    let SliceSink { buf, len } = sink;
+    let end = len.min(buf.len().saturating_sub(1));
+    if let Some(slot) = buf.get_mut(end) {
+        *slot = 0;
+    }
+    CStr::from_bytes_until_nul(buf).unwrap_or(c"")
+}
+
 /// `user::format_args!`-like helper for the macros: builds the argument slice.
 #[doc(hidden)]
 #[macro_export]
@@ -164,6 +197,16 @@ mod tests {
         fn put(&mut self, bytes: &[u8]) {
             self.extend_from_slice(bytes)
         }
+    }
+
+    #[test]
+    fn snprintf_truncates_and_terminates() {
+        let mut buf = [0xffu8; 8];
+        assert_eq!(snprintf(&mut buf, "child_{}_{}", &[&12, &'X']).to_bytes(), b"child_1");
+        assert_eq!(buf[7], 0);
+        let mut buf = [0xffu8; 16];
+        assert_eq!(snprintf(&mut buf, "{} {}", &[&"child-close", &-5]).to_bytes(), b"child-close -5");
+        assert_eq!(snprintf(&mut [0u8; 0], "x", &[]).to_bytes(), b"");
     }
 
     fn f(fmt: &str, args: &[&dyn Out]) -> String {

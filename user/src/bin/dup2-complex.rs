@@ -37,33 +37,6 @@ fn wr(fd: i32, buf: *const u8, len: i32) -> i32 {
     unsafe { raw::syscall3(nr::WRITE, fd as i64 as u64, buf as u64, len as i64 as u64) as i32 }
 }
 
-/// `snprintf(buf, sizeof buf, "%d", n)` for n ≥ 0.
-fn put_decimal(buf: &mut [u8; 17], n: i32) {
-    let mut digits = [0u8; 10];
-    let (mut d, mut v) = (0, n.unsigned_abs());
-    loop {
-        if let Some(slot) = digits.get_mut(d) {
-            *slot = b'0' + (v % 10) as u8;
-        }
-        d += 1;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    let mut at = 0;
-    while d > 0 && at < buf.len() - 1 {
-        d -= 1;
-        if let (Some(slot), Some(&c)) = (buf.get_mut(at), digits.get(d)) {
-            *slot = c;
-        }
-        at += 1;
-    }
-    if let Some(slot) = buf.get_mut(at) {
-        *slot = 0;
-    }
-}
-
 fn c_str(buf: &[u8]) -> &CStr {
     CStr::from_bytes_until_nul(buf).unwrap_or(c"")
 }
@@ -119,7 +92,7 @@ fn main(_args: Args) -> i32 {
     dup2(fd6, 1);
 
     msg!("{}", byte_cnt);
-    put_decimal(&mut magic, byte_cnt);
+    user::fmt::snprintf(&mut magic, "{}", &[&byte_cnt]);
     write(fd4, c_str(&magic).to_bytes());
 
     let pid = fork(c"child");

@@ -89,34 +89,7 @@ fn consume_some_resources_and_die(rng: &mut Random) -> i32 {
 
 /// `child_N_S`, NUL-terminated, in `buf`.
 fn child_name(buf: &mut [u8; 32], level: i32, suffix: u8) -> &core::ffi::CStr {
-    let mut digits = [0u8; 10];
-    let (mut n, mut v) = (0, level.unsigned_abs());
-    loop {
-        if let Some(d) = digits.get_mut(n) {
-            *d = b'0' + (v % 10) as u8;
-        }
-        n += 1;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    let mut len = 0;
-    let mut put = |b: u8| {
-        if let Some(slot) = buf.get_mut(len) {
-            *slot = b;
-        }
-        len += 1;
-    };
-    b"child_".iter().for_each(|&b| put(b));
-    while n > 0 {
-        n -= 1;
-        put(digits.get(n).copied().unwrap_or(b'0'));
-    }
-    put(b'_');
-    put(suffix);
-    put(0);
-    core::ffi::CStr::from_bytes_until_nul(buf).unwrap_or(c"child")
+    user::fmt::snprintf(buf, "child_{}_{}", &[&level, &(suffix as char)])
 }
 
 /// One run of the chain; returns the depth reached (in the first process; the others

@@ -11,43 +11,7 @@ pub struct Cmd {
 impl Cmd {
     pub fn new(prefix: &[u8], n: i32) -> Cmd {
         let mut buf = [0u8; 64];
-        let mut len = 0;
-        for &b in prefix.iter().take(40) {
-            if let Some(slot) = buf.get_mut(len) {
-                *slot = b;
-            }
-            len += 1;
-        }
-        if let Some(slot) = buf.get_mut(len) {
-            *slot = b' ';
-        }
-        len += 1;
-        let mut digits = [0u8; 12];
-        let mut d = 0;
-        let mut v = n.unsigned_abs();
-        if n < 0 {
-            if let Some(slot) = buf.get_mut(len) {
-                *slot = b'-';
-            }
-            len += 1;
-        }
-        loop {
-            if let Some(slot) = digits.get_mut(d) {
-                *slot = b'0' + (v % 10) as u8;
-            }
-            d += 1;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        while d > 0 {
-            d -= 1;
-            if let (Some(slot), Some(&c)) = (buf.get_mut(len), digits.get(d)) {
-                *slot = c;
-            }
-            len += 1;
-        }
+        user::fmt::snprintf(&mut buf, "{} {}", &[&prefix, &n]);
         Cmd { buf }
     }
 
