@@ -4,39 +4,14 @@
 //! specs (expected/filesys/base); all pass (`BUILTIN_FILESYS_BASE`). A second run gives
 //! byte-identical consoles, and deliberately wrong specs fail on the real outputs.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use std::path::Path;
+
+use common::{pintos_test, results, scratch_dir};
 use pintos_tests::catalogue::{find, BUILTIN_FILESYS_BASE};
 use pintos_tests::check::{check, check_with, RunFacts};
 use pintos_tests::spec::Spec;
-
-const PINTOS_TEST: &str = env!("CARGO_BIN_EXE_pintos-test");
-
-/// A fresh empty working directory (so no ./os.dsk is found there).
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pintos-tests-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Runs `pintos-test ARGS` in `dir`: (exit code, stdout + stderr).
-fn pintos_test(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new(PINTOS_TEST).args(args).current_dir(dir).output().unwrap();
-    (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
-}
-
-/// The final results list of a `pintos-test` run: (passed, test path) per line.
-fn results(out: &Path) -> Vec<(bool, String)> {
-    let text = std::fs::read_to_string(out.join("results")).unwrap();
-    text.lines()
-        .map(|l| {
-            let (verdict, path) = l.split_once(' ').unwrap();
-            (verdict == "pass", path.to_string())
-        })
-        .collect()
-}
 
 fn output(out: &str, dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(out).join(format!("tests/filesys/base/{name}.output"))).unwrap()

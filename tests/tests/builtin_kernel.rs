@@ -5,18 +5,12 @@
 //! `pintos` launcher hands `pintos test` to it, and runs the whole threads suite (all 27
 //! tests, checked with Pintos' rules) as the README's main job does.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-const PINTOS_TEST: &str = env!("CARGO_BIN_EXE_pintos-test");
+mod common;
 
-/// A fresh empty working directory (so no ./os.dsk is found there).
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pintos-tests-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{scratch_dir, PINTOS_TEST};
 
 fn run(exe: &Path, args: &[&str], cwd: &Path) -> (Output, String) {
     let out = Command::new(exe).args(args).current_dir(cwd).output().expect("run");

@@ -5,33 +5,14 @@
 //! target/pintos/user) and data files. Every test passes, no-vm/multi-oom and the dup2
 //! tests included, and the run exits 0. A deliberately wrong spec fails on a real output.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use std::path::Path;
+
+use common::{passed, pintos_test, results, scratch_dir};
 use pintos_tests::catalogue::{find, Project, BUILTIN_USERPROG};
 use pintos_tests::check::{check, check_with, RunFacts};
 use pintos_tests::spec::Spec;
-
-const PINTOS_TEST: &str = env!("CARGO_BIN_EXE_pintos-test");
-
-/// A fresh empty working directory (so no ./os.dsk is found there).
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pintos-tests-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// The final results list of a `pintos-test` run: (passed, test path) per line.
-fn results(out: &Path) -> Vec<(bool, String)> {
-    let text = std::fs::read_to_string(out.join("results")).unwrap();
-    text.lines()
-        .map(|l| {
-            let (verdict, path) = l.split_once(' ').unwrap();
-            (verdict == "pass", path.to_string())
-        })
-        .collect()
-}
 
 #[test]
 fn builtin_kernel_passes_every_userprog_test() {
@@ -39,16 +20,13 @@ fn builtin_kernel_passes_every_userprog_test() {
     assert!(Path::new(disk_images::OS_DSK).is_file(), "{}", disk_images::OS_DSK);
     assert!(user_programs::path("args-many").is_file(), "{}", user_programs::USER_DIR);
     let dir = scratch_dir("userprog");
-    let out = Command::new(PINTOS_TEST).args(["tests/userprog", "--out", "out", "-j", "2"]).current_dir(&dir).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let (code, text) = pintos_test(&dir, &["tests/userprog", "--out", "out", "-j", "2"]);
+    assert_eq!(code, Some(0), "{text}");
 
     let results = results(&dir.join("out"));
-    let passed: Vec<&str> = results.iter().filter(|(p, _)| *p).map(|(_, t)| t.as_str()).collect();
     let mut want: Vec<String> = BUILTIN_USERPROG.iter().map(|n| format!("tests/userprog/{n}")).collect();
-    let mut got: Vec<String> = passed.iter().map(|s| s.to_string()).collect();
     want.sort();
-    got.sort();
+    let got = passed(&results);
     assert_eq!(got, want, "passed tests differ from BUILTIN_USERPROG\n{text}");
     // BUILTIN_USERPROG is the whole userprog-extra catalogue under tests/userprog.
     let mut all: Vec<String> = Project::UserprogExtra.tests().iter().map(|t| t.path.clone()).filter(|p| p.starts_with("tests/userprog/")).collect();
@@ -79,9 +57,8 @@ fn builtin_kernel_passes_every_userprog_test() {
 #[test]
 fn a_wrong_spec_fails_on_a_real_run() {
     let dir = scratch_dir("userprog-wrong");
-    let out = Command::new(PINTOS_TEST).args(["tests/userprog/create-exists", "tests/userprog/bad-read", "--out", "out", "-j", "2"]).current_dir(&dir).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let (code, text) = pintos_test(&dir, &["tests/userprog/create-exists", "tests/userprog/bad-read", "--out", "out", "-j", "2"]);
+    assert_eq!(code, Some(0), "{text}");
     let output = std::fs::read_to_string(dir.join("out/tests/userprog/create-exists.output")).unwrap();
     let test = find("tests/userprog/create-exists").unwrap();
     // The embedded spec passes this output ...

@@ -4,10 +4,11 @@
 //! as the Rust programs and pass. exec-once and wait-simple exec the Rust child-simple,
 //! so C and Rust programs also mix within one test.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-const PINTOS_TEST: &str = env!("CARGO_BIN_EXE_pintos-test");
+use std::path::{Path, PathBuf};
+
+use common::pintos_test;
 
 /// Catalogue test → the C program (from user/c/bin) that is put in its place.
 const C_PORTS: &[(&str, &str)] = &[
@@ -19,9 +20,9 @@ const C_PORTS: &[(&str, &str)] = &[
     ("wait-simple", "c-wait-simple"),
 ];
 
+/// A scratch directory with an empty Pintos build layout in `build/`.
 fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pintos-tests-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = common::scratch_dir(name);
     std::fs::create_dir_all(dir.join("build/tests/userprog")).unwrap();
     dir
 }
@@ -29,12 +30,12 @@ fn scratch_dir(name: &str) -> PathBuf {
 /// Runs the given userprog tests with `build` as the Pintos build directory the programs
 /// come from; returns the results file and the console.
 fn run(dir: &Path, tests: &[&str]) -> (String, String) {
-    let mut cmd = Command::new(PINTOS_TEST);
+    let build = dir.join("build").display().to_string();
     // An explicit boot disk: programs come only from --search, as for a KAIST build.
-    cmd.args(["--os-disk", disk_images::OS_DSK, "--project", "userprog", "--search"]).arg(dir.join("build"));
-    cmd.args(["--out", "out", "-j", "2"]).args(tests.iter().map(|t| format!("tests/userprog/{t}"))).current_dir(dir);
-    let o = cmd.output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let mut args = vec!["--os-disk", disk_images::OS_DSK, "--project", "userprog", "--search", &build, "--out", "out", "-j", "2"];
+    let paths: Vec<String> = tests.iter().map(|t| format!("tests/userprog/{t}")).collect();
+    args.extend(paths.iter().map(String::as_str));
+    let (_, text) = pintos_test(dir, &args);
     let results = std::fs::read_to_string(dir.join("out/results")).unwrap_or_else(|e| panic!("{e}\n{text}"));
     (results, text)
 }

@@ -1,104 +1,65 @@
-//! The built-in kernel has no timing races: its test suites give the same verdicts with
+//! The built-in kernel has no timing races: its userprog and filesys-base suites pass with
 //! time slices 30 times shorter (`pintos-test --rate 33333333`: a timer tick every 333 k
-//! instructions instead of every 10 M), and a run is identical, byte for byte, every time.
+//! instructions instead of every 10 M), and a run is identical, byte for byte, every time,
+//! even with that much preemption. (`builtin_userprog.rs` and `builtin_filesys.rs` run the
+//! same suites at the default rate.)
 //!
 //! Why: a kernel whose fork or file system has a race passes at the default rate and
 //! fails when preempted more often (a complete C solution we measured passes under plain
 //! QEMU yet panics in fork under `-icount shift=5`). Shorter slices put preemption points
 //! inside far more critical sections.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-const PINTOS_TEST: &str = env!("CARGO_BIN_EXE_pintos-test");
+use common::{outputs, passed, pintos_test, results, scratch_dir};
+use pintos_tests::catalogue::{BUILTIN_FILESYS_BASE, BUILTIN_USERPROG};
+
 /// The default rate (1 G instructions per virtual second) divided by 30.
 const SHORT_SLICES: &str = "33333333";
 
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pintos-tests-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Runs `pintos-test` with `args` in `dir`, writing to `dir/out`; returns the results
-/// file's lines and the console text.
-fn run(dir: &Path, out: &str, args: &[&str]) -> (Vec<String>, String) {
-    let o = Command::new(PINTOS_TEST).args(args).args(["--out", out, "-j", "2"]).current_dir(dir).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    let results = std::fs::read_to_string(dir.join(out).join("results")).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    (results.lines().map(str::to_string).collect(), text)
-}
-
-/// Every `.output` file under `dir`, relative path and contents.
-fn outputs(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "output") {
-                found.push((p.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
-fn passed(results: &[String]) -> Vec<&str> {
-    results.iter().filter_map(|l| l.strip_prefix("pass ")).collect()
+/// The loops per virtual second the kernel's delay calibration reports in a console.
+fn calibrated_loops(console: &[u8]) -> u64 {
+    let s = String::from_utf8_lossy(console);
+    let line = s.lines().find(|l| l.starts_with("Calibrating timer...")).unwrap_or_else(|| panic!("no calibration line\n{s}")).to_string();
+    line.trim_start_matches("Calibrating timer...").trim().trim_end_matches(" loops/s.").replace(',', "").parse().unwrap()
 }
 
 #[test]
-fn userprog_and_filesys_verdicts_do_not_change_with_30x_shorter_slices_and_runs_repeat_exactly() {
+fn userprog_and_filesys_pass_with_30x_shorter_slices_and_runs_repeat_exactly() {
     let dir = scratch_dir("short-slices-userprog");
-    let suite = ["tests/userprog", "tests/filesys/base"];
-    let (normal, text) = run(&dir, "a", &suite);
-    let (again, _) = run(&dir, "b", &suite);
-    let (short, short_text) = run(&dir, "short", &[&suite[..], &["--rate", SHORT_SLICES]].concat());
-
-    // Every test the kernel implements passes at the default rate ...
-    for name in pintos_tests::catalogue::BUILTIN_USERPROG {
-        let path = format!("tests/userprog/{name}");
-        assert!(passed(&normal).contains(&path.as_str()), "{path} failed\n{text}");
-    }
-    for name in pintos_tests::catalogue::BUILTIN_FILESYS_BASE {
-        let path = format!("tests/filesys/base/{name}");
-        assert!(passed(&normal).contains(&path.as_str()), "{path} failed\n{text}");
-    }
-    // ... and with short slices: the same verdict for every test.
-    assert_eq!(short, normal, "verdicts differ with --rate {SHORT_SLICES}\n{short_text}");
+    let suite = ["tests/userprog", "tests/filesys/base", "--rate", SHORT_SLICES, "-j", "2"];
+    let (code, text) = pintos_test(&dir, &[&suite[..], &["--out", "a"]].concat());
+    assert_eq!(code, Some(0), "{text}");
+    let mut want: Vec<String> = BUILTIN_USERPROG.iter().map(|n| format!("tests/userprog/{n}")).chain(BUILTIN_FILESYS_BASE.iter().map(|n| format!("tests/filesys/base/{n}"))).collect();
+    want.sort();
+    assert_eq!(passed(&results(&dir.join("a"))), want, "{text}");
 
     // Deterministic: a second run writes the same consoles, byte for byte.
+    let (code, text) = pintos_test(&dir, &[&suite[..], &["--out", "b"]].concat());
+    assert_eq!(code, Some(0), "{text}");
     let (a, b) = (outputs(&dir.join("a")), outputs(&dir.join("b")));
-    assert_eq!(a.len(), normal.len());
-    for ((pa, ca), (pb, cb)) in a.iter().zip(&b) {
-        assert_eq!(pa, pb);
-        assert!(ca == cb, "{} differs between two runs", pa.display());
+    assert_eq!(a.len(), want.len());
+    assert_eq!(a.iter().map(|(p, _)| p).collect::<Vec<_>>(), b.iter().map(|(p, _)| p).collect::<Vec<_>>());
+    for ((path, ca), (_, cb)) in a.iter().zip(&b) {
+        assert!(ca == cb, "{} differs between two runs", path.display());
     }
-    // The short-slice runs really ran at the lower rate: the kernel's delay-loop
-    // calibration counts loops per virtual second, about 30 times fewer.
-    let loops = |out: &[u8]| -> u64 {
-        let s = String::from_utf8_lossy(out);
-        let line = s.lines().find(|l| l.starts_with("Calibrating timer...")).unwrap_or_else(|| panic!("no calibration line\n{s}")).to_string();
-        line.trim_start_matches("Calibrating timer...").trim().trim_end_matches(" loops/s.").replace(',', "").parse().unwrap()
-    };
-    let fork = Path::new("tests/userprog/fork-multiple.output");
-    let normal_out = &a.iter().find(|(p, _)| p == fork).unwrap().1;
-    let short_out = std::fs::read(dir.join("short").join(fork)).unwrap();
-    let (n, s) = (loops(normal_out), loops(&short_out));
-    assert!(s * 20 < n && s * 40 > n, "loops/s {n} at the default rate, {s} with short slices");
+
+    // The runs really had the lower rate: the kernel's delay-loop calibration counts
+    // about 30 times fewer loops per virtual second than at the default rate.
+    let (code, text) = pintos_test(&dir, &["tests/userprog/args-none", "--out", "default"]);
+    assert_eq!(code, Some(0), "{text}");
+    let console = |out: &str| std::fs::read(dir.join(out).join("tests/userprog/args-none.output")).unwrap();
+    let (normal, short) = (calibrated_loops(&console("default")), calibrated_loops(&console("a")));
+    assert!(short * 20 < normal && short * 40 > normal, "loops/s {normal} at the default rate, {short} with short slices");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn alarm_and_priority_pass_with_30x_shorter_slices() {
     let dir = scratch_dir("short-slices-threads");
-    let (results, text) = run(&dir, "out", &["tests/threads/alarm", "tests/threads/priority", "--rate", SHORT_SLICES]);
-    assert_eq!(results.len(), 18, "{text}");
-    assert_eq!(passed(&results).len(), 18, "{text}");
+    let (code, text) = pintos_test(&dir, &["tests/threads/alarm", "tests/threads/priority", "--rate", SHORT_SLICES, "--out", "out", "-j", "2"]);
+    assert_eq!(code, Some(0), "{text}");
+    let r = results(&dir.join("out"));
+    assert_eq!((r.len(), passed(&r).len()), (18, 18), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
