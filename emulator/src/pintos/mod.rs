@@ -104,6 +104,9 @@ pub struct Prepared {
     pub config: Config,
     /// Bytes of PUT records at the start of the scratch disk (where GET records follow).
     pub scratch_start: usize,
+    /// Problems the run will likely show, reported with its diagnostics (e.g. files to put
+    /// but no file-system disk to put them on).
+    pub warnings: Vec<String>,
 }
 
 /// Builds the machine configuration from the options: disks, command line, puts.
@@ -148,7 +151,12 @@ pub fn prepare(opts: &Options) -> Result<Prepared> {
         epoch: opts.epoch,
         disks: [[Some(os), fs], [scratch, swap]],
     };
-    Ok(Prepared { config, scratch_start })
+    let mut warnings = Vec::new();
+    if config.disks[0][1].is_none() && !(opts.put.is_empty() && opts.get.is_empty()) {
+        // The KAIST utility behaves the same (the kernel panics without hd0:1); say why.
+        warnings.push("-p/-g need a file-system disk, and there is none (no --fs-disk and no ./fs.dsk): add e.g. --fs-disk=2".to_string());
+    }
+    Ok(Prepared { config, scratch_start, warnings })
 }
 
 /// How a run ended, for callers that keep the console and the diagnostics apart (the test
@@ -200,7 +208,7 @@ pub fn run_report(opts: &Options, out: &mut dyn Write) -> Result<RunReport> {
             true
         })
     };
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = prepared.warnings;
     let code = match &outcome {
         Outcome::PowerOff => status::OK,
         Outcome::DebugExit(c) => *c as i32,
