@@ -31,7 +31,23 @@ fn mov_r_r<const S: usize>(cpu: &mut Cpu, _: &mut dyn Bus, op: &Op) -> Result<()
     Ok(())
 }
 
+// The two commonest instructions of compiled code get a fast path that touches neither
+// the stack nor the slow paths' `Result<u64, _>` (returned through memory): 64-bit mode
+// and a TLB hit, else a tail call to the full handler, which redoes the access from the
+// start (nothing has changed yet).
+
 fn mov_r_m<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    if let Some(lin) = cpu.linear_fast(op.mem.seg, cpu.ea(&op.mem)) {
+        if let Some(v) = cpu.read_fast::<S>(lin) {
+            cpu.set_reg::<S>(op.r[0], v);
+            return Ok(());
+        }
+    }
+    mov_r_m_full::<S>(cpu, bus, op)
+}
+
+#[inline(never)]
+fn mov_r_m_full<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     let lin = cpu.mem_lin::<S>(op, false)?;
     let v = cpu.read_lin::<S>(bus, lin)?;
     cpu.set_reg::<S>(op.r[0], v);
@@ -39,6 +55,16 @@ fn mov_r_m<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<
 }
 
 fn mov_m_r<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    if let Some(lin) = cpu.linear_fast(op.mem.seg, cpu.ea(&op.mem)) {
+        if cpu.write_fast::<S>(lin, cpu.reg::<S>(op.r[1])) {
+            return Ok(());
+        }
+    }
+    mov_m_r_full::<S>(cpu, bus, op)
+}
+
+#[inline(never)]
+fn mov_m_r_full<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     let lin = cpu.mem_lin::<S>(op, true)?;
     let v = cpu.reg::<S>(op.r[1]);
     cpu.write_lin::<S>(bus, lin, v)
