@@ -153,6 +153,12 @@ impl Cpu {
         None
     }
 
+    /// Whether an `S`-byte write at `lin` would take the fast path of [`Cpu::write_fast`].
+    #[inline(always)]
+    pub fn writes_fast<const S: usize>(&self, lin: u64) -> bool {
+        self.tlb.entry(lin).write[self.user() as usize] == fast_tag::<S>(lin)
+    }
+
     /// The TLB fast path of [`Cpu::write_lin`] alone: false (and nothing written) when it
     /// needs the slow path.
     #[inline(always)]
