@@ -58,6 +58,16 @@ fn in_page<const S: usize>(lin: u64) -> bool {
     (lin & 0xfff) as usize <= 4096 - S
 }
 
+/// The tag an `S`-byte access at `lin` must find in `lin`'s TLB entry to take a fast path:
+/// the page of its *last* byte. It equals the entry's tag only if the access stays in one
+/// page: the page after `lin`'s maps to the next entry, so its address is never the tag
+/// of `lin`'s entry (and a wrap past the top of the address space lands on page 0, whose
+/// entry is not `lin`'s either). One compare thus checks both the hit and [`in_page`].
+#[inline(always)]
+fn fast_tag<const S: usize>(lin: u64) -> u64 {
+    lin.wrapping_add(S as u64 - 1) & !0xfff
+}
+
 impl Cpu {
     // ----- segmentation ---------------------------------------------------------------
 
@@ -74,6 +84,14 @@ impl Cpu {
         } else {
             self.linear_legacy(seg, off, size, write)
         }
+    }
+
+    /// The 64-bit-mode case of [`Cpu::linear`] alone: `None` outside 64-bit mode or for a
+    /// non-canonical address, where the caller's slow path calls `linear` for the fault.
+    #[inline(always)]
+    pub fn linear_fast(&self, seg: u8, off: u64) -> Option<u64> {
+        let lin = off.wrapping_add(self.seg_base[seg as usize & 7]);
+        (self.long64 && canonical(lin)).then_some(lin)
     }
 
     fn linear_legacy(&self, seg: u8, off: u64, size: usize, write: bool) -> Result<u64, Exception> {
@@ -117,24 +135,49 @@ impl Cpu {
     #[inline(always)]
     pub fn read_lin<const S: usize>(&mut self, bus: &mut dyn Bus, lin: u64) -> Result<u64, Exception> {
         let u = self.user() as usize;
-        let e = self.tlb.entry(lin);
-        if e.read[u] == lin & !0xfff && in_page::<S>(lin) {
-            // SAFETY: a fast read tag is only set for RAM/ROM pages inside guest memory, and
-            // `in_page` keeps the access inside that page.
-            return Ok(unsafe { load::<S>(e.addend.wrapping_add(lin as usize) as *const u8) });
+        if let Some(v) = self.read_fast::<S>(lin) {
+            return Ok(v);
         }
         self.read_slow::<S>(bus, lin, Access::read(u != 0))
+    }
+
+    /// The TLB fast path of [`Cpu::read_lin`] alone: `None` when it needs the slow path.
+    #[inline(always)]
+    pub fn read_fast<const S: usize>(&self, lin: u64) -> Option<u64> {
+        let e = self.tlb.entry(lin);
+        if e.read[self.user() as usize] == fast_tag::<S>(lin) {
+            // SAFETY: a fast read tag is only set for RAM/ROM pages inside guest memory, and
+            // matching `fast_tag` keeps the access inside that page.
+            return Some(unsafe { load::<S>(e.addend.wrapping_add(lin as usize) as *const u8) });
+        }
+        None
+    }
+
+    /// Whether an `S`-byte write at `lin` would take the fast path of [`Cpu::write_fast`].
+    #[inline(always)]
+    pub fn writes_fast<const S: usize>(&self, lin: u64) -> bool {
+        self.tlb.entry(lin).write[self.user() as usize] == fast_tag::<S>(lin)
+    }
+
+    /// The TLB fast path of [`Cpu::write_lin`] alone: false (and nothing written) when it
+    /// needs the slow path.
+    #[inline(always)]
+    pub fn write_fast<const S: usize>(&mut self, lin: u64, v: u64) -> bool {
+        let e = self.tlb.entry(lin);
+        if e.write[self.user() as usize] == fast_tag::<S>(lin) {
+            // SAFETY: a fast write tag is only set for dirty, writable RAM pages without
+            // decoded code, and matching `fast_tag` keeps the access inside that page.
+            unsafe { store::<S>(e.addend.wrapping_add(lin as usize) as *mut u8, v) };
+            return true;
+        }
+        false
     }
 
     /// Writes the low `S` bytes of `v` at linear address `lin` with the current privilege.
     #[inline(always)]
     pub fn write_lin<const S: usize>(&mut self, bus: &mut dyn Bus, lin: u64, v: u64) -> Result<(), Exception> {
         let u = self.user() as usize;
-        let e = self.tlb.entry(lin);
-        if e.write[u] == lin & !0xfff && in_page::<S>(lin) {
-            // SAFETY: a fast write tag is only set for dirty, writable RAM pages without
-            // decoded code, and `in_page` keeps the access inside that page.
-            unsafe { store::<S>(e.addend.wrapping_add(lin as usize) as *mut u8, v) };
+        if self.write_fast::<S>(lin, v) {
             return Ok(());
         }
         self.write_slow::<S>(bus, lin, v, Access::write(u != 0))
@@ -145,7 +188,7 @@ impl Cpu {
     #[inline(always)]
     pub fn probe_write<const S: usize>(&mut self, bus: &mut dyn Bus, lin: u64) -> Result<(), Exception> {
         let u = self.user() as usize;
-        if self.tlb.entry(lin).write[u] == lin & !0xfff && in_page::<S>(lin) {
+        if self.tlb.entry(lin).write[u] == fast_tag::<S>(lin) {
             return Ok(());
         }
         self.probe_slow(bus, lin, S, Access::write(u != 0))

@@ -85,6 +85,10 @@ impl Cpu {
 /// A source operand form.
 pub trait Src {
     fn get<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<u64, Exception>;
+    /// The operand's value when that needs no slow path (always for registers and
+    /// immediates; for memory, 64-bit mode and a TLB hit). `None` leaves the caller to
+    /// take its full path, which starts over: nothing was changed.
+    fn get_fast<const S: usize>(cpu: &Cpu, op: &Op) -> Option<u64>;
 }
 
 /// A destination operand form that can be read, modified and written back.
@@ -95,6 +99,11 @@ pub trait Dst {
     fn locate<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op, write: bool) -> Result<Self::Loc, Exception>;
     fn load<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op, loc: Self::Loc) -> Result<u64, Exception>;
     fn store<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op, loc: Self::Loc, v: u64) -> Result<(), Exception>;
+    /// As [`Src::get_fast`]: the location and current value when neither needs a slow
+    /// path, and, with `write`, when [`Dst::store_fast`] to it will not either.
+    fn load_fast<const S: usize>(cpu: &Cpu, op: &Op, write: bool) -> Option<(Self::Loc, u64)>;
+    /// Stores to a location [`Dst::load_fast`] found writable, with no TLB change since.
+    fn store_fast<const S: usize>(cpu: &mut Cpu, op: &Op, loc: Self::Loc, v: u64);
 }
 
 /// The register in operand position 0 (`op.r[0]`).
@@ -113,11 +122,19 @@ impl Src for Reg0 {
     fn get<const S: usize>(cpu: &mut Cpu, _: &mut dyn Bus, op: &Op) -> Result<u64, Exception> {
         Ok(cpu.reg::<S>(op.r[0]))
     }
+    #[inline(always)]
+    fn get_fast<const S: usize>(cpu: &Cpu, op: &Op) -> Option<u64> {
+        Some(cpu.reg::<S>(op.r[0]))
+    }
 }
 impl Src for Reg1 {
     #[inline(always)]
     fn get<const S: usize>(cpu: &mut Cpu, _: &mut dyn Bus, op: &Op) -> Result<u64, Exception> {
         Ok(cpu.reg::<S>(op.r[1]))
+    }
+    #[inline(always)]
+    fn get_fast<const S: usize>(cpu: &Cpu, op: &Op) -> Option<u64> {
+        Some(cpu.reg::<S>(op.r[1]))
     }
 }
 impl Src for Reg2 {
@@ -125,11 +142,19 @@ impl Src for Reg2 {
     fn get<const S: usize>(cpu: &mut Cpu, _: &mut dyn Bus, op: &Op) -> Result<u64, Exception> {
         Ok(cpu.reg::<S>(op.r[2]))
     }
+    #[inline(always)]
+    fn get_fast<const S: usize>(cpu: &Cpu, op: &Op) -> Option<u64> {
+        Some(cpu.reg::<S>(op.r[2]))
+    }
 }
 impl Src for Imm {
     #[inline(always)]
     fn get<const S: usize>(_: &mut Cpu, _: &mut dyn Bus, op: &Op) -> Result<u64, Exception> {
         Ok(op.imm & mask::<S>())
+    }
+    #[inline(always)]
+    fn get_fast<const S: usize>(_: &Cpu, op: &Op) -> Option<u64> {
+        Some(op.imm & mask::<S>())
     }
 }
 impl Src for Mem {
@@ -137,6 +162,10 @@ impl Src for Mem {
     fn get<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<u64, Exception> {
         let lin = cpu.mem_lin::<S>(op, false)?;
         cpu.read_lin::<S>(bus, lin)
+    }
+    #[inline(always)]
+    fn get_fast<const S: usize>(cpu: &Cpu, op: &Op) -> Option<u64> {
+        cpu.read_fast::<S>(cpu.linear_fast(op.mem.seg, cpu.ea(&op.mem))?)
     }
 }
 
@@ -155,6 +184,14 @@ impl Dst for Reg0 {
         cpu.set_reg::<S>(op.r[0], v);
         Ok(())
     }
+    #[inline(always)]
+    fn load_fast<const S: usize>(cpu: &Cpu, op: &Op, _: bool) -> Option<((), u64)> {
+        Some(((), cpu.reg::<S>(op.r[0])))
+    }
+    #[inline(always)]
+    fn store_fast<const S: usize>(cpu: &mut Cpu, op: &Op, _: (), v: u64) {
+        cpu.set_reg::<S>(op.r[0], v);
+    }
 }
 
 impl Dst for Reg1 {
@@ -171,6 +208,14 @@ impl Dst for Reg1 {
     fn store<const S: usize>(cpu: &mut Cpu, _: &mut dyn Bus, op: &Op, _: (), v: u64) -> Result<(), Exception> {
         cpu.set_reg::<S>(op.r[1], v);
         Ok(())
+    }
+    #[inline(always)]
+    fn load_fast<const S: usize>(cpu: &Cpu, op: &Op, _: bool) -> Option<((), u64)> {
+        Some(((), cpu.reg::<S>(op.r[1])))
+    }
+    #[inline(always)]
+    fn store_fast<const S: usize>(cpu: &mut Cpu, op: &Op, _: (), v: u64) {
+        cpu.set_reg::<S>(op.r[1], v);
     }
 }
 
@@ -191,5 +236,18 @@ impl Dst for Mem {
     #[inline(always)]
     fn store<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, _: &Op, lin: u64, v: u64) -> Result<(), Exception> {
         cpu.write_lin::<S>(bus, lin, v)
+    }
+    #[inline(always)]
+    fn load_fast<const S: usize>(cpu: &Cpu, op: &Op, write: bool) -> Option<(u64, u64)> {
+        let lin = cpu.linear_fast(op.mem.seg, cpu.ea(&op.mem))?;
+        if write && !cpu.writes_fast::<S>(lin) {
+            return None;
+        }
+        Some((lin, cpu.read_fast::<S>(lin)?))
+    }
+    #[inline(always)]
+    fn store_fast<const S: usize>(cpu: &mut Cpu, _: &Op, lin: u64, v: u64) {
+        let done = cpu.write_fast::<S>(lin, v);
+        debug_assert!(done, "load_fast checked the fast write");
     }
 }

@@ -94,7 +94,25 @@ impl BinOp for Test {
 }
 
 /// `dst = dst OP src` for every form: r/m, r; r, r/m; r/m, imm.
+///
+/// The memory forms first try a frameless fast path ([`Src::get_fast`], [`Dst::load_fast`])
+/// and fall back to the full handler with a tail call; for register and immediate forms
+/// the fast path is all there is.
 pub fn binary<K: BinOp, D: Dst, V: Src, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    if let Some(b) = V::get_fast::<S>(cpu, op) {
+        if let Some((loc, a)) = D::load_fast::<S>(cpu, op, K::WRITES) {
+            let r = K::apply::<S>(&mut cpu.flags, a, b);
+            if K::WRITES {
+                D::store_fast::<S>(cpu, op, loc, r);
+            }
+            return Ok(());
+        }
+    }
+    binary_full::<K, D, V, S>(cpu, bus, op)
+}
+
+#[inline(never)]
+fn binary_full<K: BinOp, D: Dst, V: Src, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     let b = V::get::<S>(cpu, bus, op)?;
     let loc = D::locate::<S>(cpu, bus, op, K::WRITES)?;
     let a = D::load::<S>(cpu, bus, op, loc)?;
@@ -183,7 +201,18 @@ impl UnOp for Not {
 }
 
 /// `dst = OP dst`.
+/// With a fast path as [`binary`] has.
 pub fn unary<K: UnOp, D: Dst, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    if let Some((loc, a)) = D::load_fast::<S>(cpu, op, true) {
+        let r = K::apply::<S>(&mut cpu.flags, a);
+        D::store_fast::<S>(cpu, op, loc, r);
+        return Ok(());
+    }
+    unary_full::<K, D, S>(cpu, bus, op)
+}
+
+#[inline(never)]
+fn unary_full<K: UnOp, D: Dst, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     let loc = D::locate::<S>(cpu, bus, op, true)?;
     let a = D::load::<S>(cpu, bus, op, loc)?;
     let r = K::apply::<S>(&mut cpu.flags, a);

@@ -47,7 +47,19 @@ fn jcc<const CC: u8, const S: usize>(cpu: &mut Cpu, _: &mut dyn Bus, op: &Op) ->
     Ok(())
 }
 
+// call, call r and ret have frameless fast paths ([`Cpu::push_fast`]) with a tail call to
+// the full handler.
+
 fn call_rel<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    if cpu.push_fast::<S>(cpu.next_rip()) {
+        cpu.set_next_rip(rel_target::<S>(cpu, op));
+        return Ok(());
+    }
+    call_rel_full::<S>(cpu, bus, op)
+}
+
+#[inline(never)]
+fn call_rel_full<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     let ret = cpu.next_rip();
     let t = rel_target::<S>(cpu, op);
     cpu.push::<S>(bus, ret)?;
@@ -55,6 +67,16 @@ fn call_rel<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result
     Ok(())
 }
 
+fn call_r<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    let t = cpu.reg::<S>(op.r[0]);
+    if cpu.push_fast::<S>(cpu.next_rip()) {
+        cpu.set_next_rip(t);
+        return Ok(());
+    }
+    call_ind::<Reg0, S>(cpu, bus, op)
+}
+
+#[inline(never)]
 fn call_ind<V: Src, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     let t = V::get::<S>(cpu, bus, op)?;
     let ret = cpu.next_rip();
@@ -65,6 +87,17 @@ fn call_ind<V: Src, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -
 
 /// `ret` / `ret imm16` (the immediate is released after the pop).
 fn ret<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    if let Some(t) = cpu.pop_fast::<S>() {
+        // 64-bit mode (the fast path's condition): RSP is not masked.
+        cpu.gpr[reg::RSP as usize] = cpu.gpr[reg::RSP as usize].wrapping_add(op.imm);
+        cpu.set_next_rip(t);
+        return Ok(());
+    }
+    ret_full::<S>(cpu, bus, op)
+}
+
+#[inline(never)]
+fn ret_full<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     let t = cpu.pop::<S>(bus)?;
     if op.imm != 0 {
         let m = cpu.stack_mask();
@@ -106,7 +139,7 @@ fn build_call(ins: &Instruction, _: &mut Op) -> Option<Handler> {
     match ins.op0_kind() {
         OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64 => sized_wide!(size, call_rel),
         _ => match form(ins, 0) {
-            Form::Reg => sized_wide!(size, call_ind::<Reg0>),
+            Form::Reg => sized_wide!(size, call_r),
             Form::Mem if !is_far(ins) => sized_wide!(size, call_ind::<Mem>),
             _ => super::system::build_far(ins),
         },

@@ -14,6 +14,17 @@ use crate::{sized, sized_wide};
 
 /// `dst = src`.
 pub fn mov<D: Dst, V: Src, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    if let Some(v) = V::get_fast::<S>(cpu, op) {
+        if let Some((loc, _)) = D::load_fast::<S>(cpu, op, true) {
+            D::store_fast::<S>(cpu, op, loc, v);
+            return Ok(());
+        }
+    }
+    mov_full::<D, V, S>(cpu, bus, op)
+}
+
+#[inline(never)]
+fn mov_full<D: Dst, V: Src, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     let v = V::get::<S>(cpu, bus, op)?;
     let loc = D::locate::<S>(cpu, bus, op, false)?;
     D::store::<S>(cpu, bus, op, loc, v)
@@ -31,7 +42,23 @@ fn mov_r_r<const S: usize>(cpu: &mut Cpu, _: &mut dyn Bus, op: &Op) -> Result<()
     Ok(())
 }
 
+// The two commonest instructions of compiled code get a fast path that touches neither
+// the stack nor the slow paths' `Result<u64, _>` (returned through memory): 64-bit mode
+// and a TLB hit, else a tail call to the full handler, which redoes the access from the
+// start (nothing has changed yet).
+
 fn mov_r_m<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    if let Some(lin) = cpu.linear_fast(op.mem.seg, cpu.ea(&op.mem)) {
+        if let Some(v) = cpu.read_fast::<S>(lin) {
+            cpu.set_reg::<S>(op.r[0], v);
+            return Ok(());
+        }
+    }
+    mov_r_m_full::<S>(cpu, bus, op)
+}
+
+#[inline(never)]
+fn mov_r_m_full<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     let lin = cpu.mem_lin::<S>(op, false)?;
     let v = cpu.read_lin::<S>(bus, lin)?;
     cpu.set_reg::<S>(op.r[0], v);
@@ -39,6 +66,16 @@ fn mov_r_m<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<
 }
 
 fn mov_m_r<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    if let Some(lin) = cpu.linear_fast(op.mem.seg, cpu.ea(&op.mem)) {
+        if cpu.write_fast::<S>(lin, cpu.reg::<S>(op.r[1])) {
+            return Ok(());
+        }
+    }
+    mov_m_r_full::<S>(cpu, bus, op)
+}
+
+#[inline(never)]
+fn mov_m_r_full<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     let lin = cpu.mem_lin::<S>(op, true)?;
     let v = cpu.reg::<S>(op.r[1]);
     cpu.write_lin::<S>(bus, lin, v)
@@ -66,10 +103,26 @@ fn build_mov(ins: &Instruction, op: &mut Op) -> Option<Handler> {
 
 /// `movzx`/`movsx`/`movsxd`: destination `D` bytes, source `S` bytes, sign-extending if `SX`.
 fn extend<V: Src, const SX: bool, const S: usize, const D: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    match V::get_fast::<S>(cpu, op) {
+        Some(v) => {
+            extend_value::<SX, S, D>(cpu, op, v);
+            Ok(())
+        }
+        None => extend_full::<V, SX, S, D>(cpu, bus, op),
+    }
+}
+
+#[inline(never)]
+fn extend_full<V: Src, const SX: bool, const S: usize, const D: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     let v = V::get::<S>(cpu, bus, op)?;
+    extend_value::<SX, S, D>(cpu, op, v);
+    Ok(())
+}
+
+#[inline(always)]
+fn extend_value<const SX: bool, const S: usize, const D: usize>(cpu: &mut Cpu, op: &Op, v: u64) {
     let v = if SX { sext::<S>(v) as u64 } else { v };
     cpu.set_reg::<D>(op.r[0], v & mask::<D>());
-    Ok(())
 }
 
 fn build_extend<const SX: bool>(ins: &Instruction, _: &mut Op) -> Option<Handler> {

@@ -46,6 +46,30 @@ impl Cpu {
         Ok(v)
     }
 
+    /// The fast path of [`Cpu::push`] (64-bit mode, a TLB hit), for handlers that fall back
+    /// to their full form: false, with nothing changed, when that is needed.
+    #[inline(always)]
+    pub fn push_fast<const S: usize>(&mut self, v: u64) -> bool {
+        let nsp = self.gpr[reg::RSP as usize].wrapping_sub(S as u64);
+        if let Some(lin) = self.linear_fast(SS, nsp) {
+            if self.write_fast::<S>(lin, v) {
+                self.gpr[reg::RSP as usize] = nsp;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The fast path of [`Cpu::pop`], as [`Cpu::push_fast`]: `None`, with nothing changed,
+    /// when the full pop is needed.
+    #[inline(always)]
+    pub fn pop_fast<const S: usize>(&mut self) -> Option<u64> {
+        let sp = self.gpr[reg::RSP as usize];
+        let v = self.read_fast::<S>(self.linear_fast(SS, sp)?)?;
+        self.gpr[reg::RSP as usize] = sp.wrapping_add(S as u64);
+        Some(v)
+    }
+
     /// Reads the `S`-byte value `depth` bytes above the stack pointer without popping.
     #[inline(always)]
     pub fn peek<const S: usize>(&mut self, bus: &mut dyn Bus, depth: u64) -> Result<u64, Exception> {
@@ -55,9 +79,20 @@ impl Cpu {
     }
 }
 
+// Push and pop of a register, call, ret and leave get frameless fast paths
+// ([`Cpu::push_fast`]) with a tail call to the full handler, as `mov r,[m]` does.
+
+#[inline(never)]
 fn push<V: Src, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     let v = V::get::<S>(cpu, bus, op)?;
     cpu.push::<S>(bus, v)
+}
+
+fn push_r<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    if cpu.push_fast::<S>(cpu.reg::<S>(op.r[0])) {
+        return Ok(());
+    }
+    push::<Reg0, S>(cpu, bus, op)
 }
 
 /// `push rsp` pushes the value before the decrement, which `push` above already does.
@@ -70,7 +105,7 @@ fn build_push(ins: &Instruction, _: &mut Op) -> Option<Handler> {
         _ => operand_size(ins, 0),
     };
     match form(ins, 0) {
-        Form::Reg => sized_wide!(size, push::<Reg0>),
+        Form::Reg => sized_wide!(size, push_r),
         Form::Mem => sized_wide!(size, push::<Mem>),
         Form::Imm => sized_wide!(size, push::<Imm>),
         Form::Other => None,
@@ -79,6 +114,7 @@ fn build_push(ins: &Instruction, _: &mut Op) -> Option<Handler> {
 
 /// `pop r/m`. For a memory destination the address is computed with RSP already
 /// incremented, as the SDM specifies.
+#[inline(never)]
 fn pop<D: Dst, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     let m = cpu.stack_mask();
     let old = cpu.gpr[reg::RSP as usize];
@@ -91,6 +127,15 @@ fn pop<D: Dst, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Res
     r
 }
 
+/// `pop r`; `pop rsp` loads the popped value over the incremented RSP, as it should.
+fn pop_r<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    if let Some(v) = cpu.pop_fast::<S>() {
+        cpu.set_reg::<S>(op.r[0], v);
+        return Ok(());
+    }
+    pop::<Reg0, S>(cpu, bus, op)
+}
+
 fn build_pop(ins: &Instruction, op: &mut Op) -> Option<Handler> {
     if ins.op0_kind() == iced_x86::OpKind::Register && ins.op0_register().is_segment_register() {
         // pop ss opens an interrupt shadow and may change the stack size: end the block.
@@ -99,14 +144,27 @@ fn build_pop(ins: &Instruction, op: &mut Op) -> Option<Handler> {
     }
     let size = operand_size(ins, 0);
     match form(ins, 0) {
-        Form::Reg => sized_wide!(size, pop::<Reg0>),
+        Form::Reg => sized_wide!(size, pop_r),
         Form::Mem => sized_wide!(size, pop::<Mem>),
         _ => None,
     }
 }
 
 /// `leave`: RSP = RBP, then pop RBP (`S` is the operand size).
-fn leave<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, _: &Op) -> Result<(), Exception> {
+fn leave<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    let bp = cpu.gpr[reg::RBP as usize];
+    if let Some(lin) = cpu.linear_fast(SS, bp) {
+        if let Some(v) = cpu.read_fast::<S>(lin) {
+            cpu.gpr[reg::RSP as usize] = bp.wrapping_add(S as u64);
+            cpu.set_reg::<S>(reg::RBP, v);
+            return Ok(());
+        }
+    }
+    leave_full::<S>(cpu, bus, op)
+}
+
+#[inline(never)]
+fn leave_full<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, _: &Op) -> Result<(), Exception> {
     let m = cpu.stack_mask();
     let bp = cpu.gpr[reg::RBP as usize] & m;
     let v = cpu.read_seg::<S>(bus, SS, bp)?;
