@@ -129,26 +129,30 @@ fn blank_disk_without_format_is_refused() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Files to put but no file-system disk: the kernel panics as Pintos does (it cannot
-/// find hd0:1), and the launcher says what was missing.
+/// Files to put but no file-system disk named and no ./fs.dsk: the run gets a temporary
+/// one, so `pintos -p PROG -- -q -f run PROG` works as the by-hand recipe says.
 #[test]
-fn put_without_a_file_system_disk_is_explained() {
+fn put_without_a_file_system_disk_gets_a_temporary_one() {
     let dir = workdir("no-fs");
     let host = dir.join("data");
     std::fs::write(&host, b"x").unwrap();
     let os = format!("--os-disk={}", disk_images::OS_DSK);
     let put = format!("{}:data", path(&host));
-    // The launcher looks for ./fs.dsk, so run where there is none.
+    // The launcher looks for ./fs.dsk, so this must run where there is none.
+    assert!(!Path::new("fs.dsk").exists());
     let opts = Options::try_parse_from(["pintos", &os, "-v", "-k", "-T", "10", "-p", &put, "--", "-q", "-f", "ls"]).unwrap();
     let mut out = Vec::new();
     let report = run_report(&opts, &mut out).unwrap();
     let console = String::from_utf8_lossy(&out);
-    assert!(console.contains("hd0:1 (hdb) not present"), "{console}");
-    assert_eq!(report.diagnostics.first().map(String::as_str), Some("-p/-g need a file-system disk, and there is none (no --fs-disk and no ./fs.dsk): add e.g. --fs-disk=2"), "{:?}", report.diagnostics);
-    // With a disk, no such warning.
-    let opts = Options::try_parse_from(["pintos", &os, "-v", "-k", "-T", "10", "--fs-disk=2", "-p", &put, "--", "-q", "-f", "ls"]).unwrap();
-    let report = run_report(&opts, &mut Vec::new()).unwrap();
-    assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
+    assert_eq!(report.outcome, Outcome::PowerOff, "{console}");
+    assert!(!console.contains("PANIC") && !console.contains("not present"), "{console}");
+    assert!(console.contains("hd0:1: detected"), "{console}");
+    assert!(console.contains("Putting 'data' into the file system...") && console.contains("\ndata\n"), "{console}");
+    // Without files to copy, nothing is attached: the kernel reports no hd0:1.
+    let opts = Options::try_parse_from(["pintos", &os, "-v", "-k", "-T", "10", "--", "-q", "run", "alarm-zero"]).unwrap();
+    let mut out = Vec::new();
+    run_report(&opts, &mut out).unwrap();
+    assert!(!String::from_utf8_lossy(&out).contains("hd0:1: detected"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

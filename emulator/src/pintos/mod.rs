@@ -104,10 +104,11 @@ pub struct Prepared {
     pub config: Config,
     /// Bytes of PUT records at the start of the scratch disk (where GET records follow).
     pub scratch_start: usize,
-    /// Problems the run will likely show, reported with its diagnostics (e.g. files to put
-    /// but no file-system disk to put them on).
-    pub warnings: Vec<String>,
 }
+
+/// Size (in 0xfc000-byte units) of the temporary file-system disk a run with files to put
+/// or get gets when it names none and there is no ./fs.dsk.
+pub const TEMP_FS_UNITS: u64 = 2;
 
 /// Builds the machine configuration from the options: disks, command line, puts.
 pub fn prepare(opts: &Options) -> Result<Prepared> {
@@ -122,7 +123,13 @@ pub fn prepare(opts: &Options) -> Result<Prepared> {
     scratch::set_command_line(&mut os, &options::kernel_argv(opts))?;
     let os = Disk::from_bytes(os).context("boot disk")?;
 
-    let fs = default_disk(&opts.fs_disk, "fs.dsk").and_then(|s| attach_if_present(s, "file-system")).transpose()?;
+    let mut fs = default_disk(&opts.fs_disk, "fs.dsk").and_then(|s| attach_if_present(s, "file-system")).transpose()?;
+    if fs.is_none() && !(opts.put.is_empty() && opts.get.is_empty()) {
+        // Files to copy need a file system to copy them to: without any disk for it the
+        // kernel could only panic, so `pintos -p PROG -- -q -f run PROG` gets a
+        // temporary one (what `--fs-disk=2` gives).
+        fs = Some(open_disk(&DiskSpec::Size(TEMP_FS_UNITS), "file-system")?);
+    }
     let swap = default_disk(&opts.swap_disk, "swap.dsk").and_then(|s| attach_if_present(s, "swap")).transpose()?;
 
     let mut puts = Vec::new();
@@ -151,12 +158,7 @@ pub fn prepare(opts: &Options) -> Result<Prepared> {
         epoch: opts.epoch,
         disks: [[Some(os), fs], [scratch, swap]],
     };
-    let mut warnings = Vec::new();
-    if config.disks[0][1].is_none() && !(opts.put.is_empty() && opts.get.is_empty()) {
-        // The KAIST utility behaves the same (the kernel panics without hd0:1); say why.
-        warnings.push("-p/-g need a file-system disk, and there is none (no --fs-disk and no ./fs.dsk): add e.g. --fs-disk=2".to_string());
-    }
-    Ok(Prepared { config, scratch_start, warnings })
+    Ok(Prepared { config, scratch_start })
 }
 
 /// How a run ended, for callers that keep the console and the diagnostics apart (the test
@@ -208,7 +210,7 @@ pub fn run_report(opts: &Options, out: &mut dyn Write) -> Result<RunReport> {
             true
         })
     };
-    let mut diagnostics = prepared.warnings;
+    let mut diagnostics = Vec::new();
     let code = match &outcome {
         Outcome::PowerOff => status::OK,
         Outcome::DebugExit(c) => *c as i32,
