@@ -25,19 +25,10 @@ pub fn full() -> bool {
 }
 
 /// Queues a received byte; called from the serial interrupt handler, which checks
-/// `full` first. Returns false (and drops nothing: the byte is not taken) when full.
-pub fn putc(b: u8) -> bool {
-    let queued = QUEUE.with(|q| {
-        if q.len() >= CAPACITY {
-            return false;
-        }
-        q.push_back(b);
-        true
-    });
-    if queued {
-        crate::threads::synch::sema_up(&AVAILABLE);
-    }
-    queued
+/// `full` first (a byte it has read from the UART must not be lost).
+pub fn putc(b: u8) {
+    QUEUE.with(|q| q.push_back(b));
+    crate::threads::synch::sema_up(&AVAILABLE);
 }
 
 /// Takes the next input byte, sleeping until one arrives (`input_getc`).
