@@ -129,18 +129,19 @@ fn blank_disk_without_format_is_refused() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Files to put but no file-system disk named and no ./fs.dsk: the run gets a temporary
-/// one, so `pintos -p PROG -- -q -f run PROG` works as the by-hand recipe says.
+/// Our kernel, files to put, but no file-system disk named and no ./fs.dsk: the run gets
+/// a temporary one, so `pintos -p PROG -- -q -f run PROG` works as the by-hand recipe
+/// says. (Other kernels keep the KAIST utility's disks: emulator/tests/pintos_cli.rs.)
 #[test]
 fn put_without_a_file_system_disk_gets_a_temporary_one() {
     let dir = workdir("no-fs");
     let host = dir.join("data");
     std::fs::write(&host, b"x").unwrap();
-    let os = format!("--os-disk={}", disk_images::OS_DSK);
     let put = format!("{}:data", path(&host));
-    // The launcher looks for ./fs.dsk, so this must run where there is none.
-    assert!(!Path::new("fs.dsk").exists());
-    let opts = Options::try_parse_from(["pintos", &os, "-v", "-k", "-T", "10", "-p", &put, "--", "-q", "-f", "ls"]).unwrap();
+    // No --os-disk and no ./os.dsk or ./fs.dsk here (the package directory): the
+    // launcher boots the built-in kernel, as `pintos -p PROG -- -q -f run PROG` does.
+    assert!(!Path::new("os.dsk").exists() && !Path::new("fs.dsk").exists());
+    let opts = Options::try_parse_from(["pintos", "-v", "-k", "-T", "10", "-p", &put, "--", "-q", "-f", "ls"]).unwrap();
     let mut out = Vec::new();
     let report = run_report(&opts, &mut out).unwrap();
     let console = String::from_utf8_lossy(&out);
@@ -149,7 +150,7 @@ fn put_without_a_file_system_disk_gets_a_temporary_one() {
     assert!(console.contains("hd0:1: detected"), "{console}");
     assert!(console.contains("Putting 'data' into the file system...") && console.contains("\ndata\n"), "{console}");
     // Without files to copy, nothing is attached: the kernel reports no hd0:1.
-    let opts = Options::try_parse_from(["pintos", &os, "-v", "-k", "-T", "10", "--", "-q", "run", "alarm-zero"]).unwrap();
+    let opts = Options::try_parse_from(["pintos", "-v", "-k", "-T", "10", "--", "-q", "run", "alarm-zero"]).unwrap();
     let mut out = Vec::new();
     run_report(&opts, &mut out).unwrap();
     assert!(!String::from_utf8_lossy(&out).contains("hd0:1: detected"));

@@ -99,6 +99,16 @@ fn os_disk_path(opts: &Options) -> PathBuf {
     std::env::current_exe().ok().and_then(|exe| builtin_os_disk(&exe)).unwrap_or(local)
 }
 
+/// Whether `path` is the boot disk `cargo build` made next to this executable (our
+/// kernel), however it was named.
+fn is_builtin_os_disk(path: &Path) -> bool {
+    let builtin = std::env::current_exe().ok().and_then(|exe| builtin_os_disk(&exe));
+    match (builtin.and_then(|b| b.canonicalize().ok()), path.canonicalize().ok()) {
+        (Some(b), Some(p)) => b == p,
+        _ => false,
+    }
+}
+
 /// What `prepare` set up that the run's end needs.
 pub struct Prepared {
     pub config: Config,
@@ -106,8 +116,8 @@ pub struct Prepared {
     pub scratch_start: usize,
 }
 
-/// Size (in 0xfc000-byte units) of the temporary file-system disk a run with files to put
-/// or get gets when it names none and there is no ./fs.dsk.
+/// Size (in 0xfc000-byte units) of the temporary file-system disk a run of our kernel with
+/// files to put or get gets when it names none and there is no ./fs.dsk.
 pub const TEMP_FS_UNITS: u64 = 2;
 
 /// Builds the machine configuration from the options: disks, command line, puts.
@@ -124,10 +134,12 @@ pub fn prepare(opts: &Options) -> Result<Prepared> {
     let os = Disk::from_bytes(os).context("boot disk")?;
 
     let mut fs = default_disk(&opts.fs_disk, "fs.dsk").and_then(|s| attach_if_present(s, "file-system")).transpose()?;
-    if fs.is_none() && !(opts.put.is_empty() && opts.get.is_empty()) {
-        // Files to copy need a file system to copy them to: without any disk for it the
+    if fs.is_none() && !(opts.put.is_empty() && opts.get.is_empty()) && is_builtin_os_disk(&os_path) {
+        // Files to copy need a file system to copy them to: without any disk for it our
         // kernel could only panic, so `pintos -p PROG -- -q -f run PROG` gets a
-        // temporary one (what `--fs-disk=2` gives).
+        // temporary one (what `--fs-disk=2` gives). Other kernels get exactly the disks
+        // the KAIST utility would attach (it attaches none here), since adding one
+        // renumbers the BIOS drives they may count on.
         fs = Some(open_disk(&DiskSpec::Size(TEMP_FS_UNITS), "file-system")?);
     }
     let swap = default_disk(&opts.swap_disk, "swap.dsk").and_then(|s| attach_if_present(s, "swap")).transpose()?;

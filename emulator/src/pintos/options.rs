@@ -106,7 +106,7 @@ pub struct Options {
     /// Boot disk image (default: ./os.dsk, else the built-in target/pintos/os.dsk).
     #[arg(long = "os-disk", value_name = "FILE")]
     pub os_disk: Option<PathBuf>,
-    /// File-system disk: an image file or a size N (N × 0xfc000 bytes, temporary). Default: ./fs.dsk if it exists; else, when files are put or got, a temporary one of 2 units.
+    /// File-system disk: an image file or a size N (N × 0xfc000 bytes, temporary). Default: ./fs.dsk if it exists; else, for the built-in kernel with files to put or get, a temporary one of 2 units.
     #[arg(long = "fs-disk", value_name = "FILE|N", value_parser = parse_disk)]
     pub fs_disk: Option<DiskSpec>,
     /// Scratch disk (default: temporary, sized for the put and get files).
