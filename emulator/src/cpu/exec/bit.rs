@@ -1,7 +1,7 @@
 //! Bit operations: bt, bts, btr, btc, bsf, bsr, tzcnt, lzcnt, popcnt, bswap.
 //!
-//! Flags the SDM leaves undefined are set as the host the differential tests run on sets
-//! them, where that could be verified (see `tests/differential.rs`).
+//! Flags the SDM leaves undefined are set as the modelled AMD part sets them, one fixed
+//! choice whatever the host (emulator README, "Undefined results"; `tests/differential.rs`).
 
 use iced_x86::{Instruction, Mnemonic};
 
@@ -81,8 +81,9 @@ fn build_bt<const K: u8>(ins: &Instruction, _: &mut Op) -> Option<Handler> {
 
 /// `bsf`/`bsr r, r/m` (`REV` for bsr): the index of the lowest (highest) set bit. A zero
 /// source sets ZF and leaves the destination unchanged (not even zero-extended).
-/// CF, OF, SF, AF and PF are undefined; the host clears all but PF, which it sets from the
-/// index found (from 0 for a zero source), as we do.
+/// CF, OF, SF, AF and PF are undefined; the modelled AMD part clears all but PF, which it
+/// sets from the index found (from 0 for a zero source), as we do. (AMD family 17h keeps
+/// them unchanged instead; Intel differs again.)
 pub fn bsf<V: Src, const REV: bool, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     let v = V::get::<S>(cpu, bus, op)?;
     let mut i = 0;
@@ -107,7 +108,7 @@ pub fn zcnt<V: Src, const LZ: bool, const S: usize>(cpu: &mut Cpu, bus: &mut dyn
         v.trailing_zeros()
     };
     cpu.set_reg::<S>(op.r[0], n as u64);
-    // SF, AF and PF are undefined: the host clears them (and keeps OF), as we do.
+    // SF, AF and PF are undefined: the modelled AMD part clears them (and keeps OF).
     cpu.flags.set_masked(CF | ZF | SF | AF | PF, (v == 0) as u64 | ((n == 0) as u64) << 6);
     Ok(())
 }

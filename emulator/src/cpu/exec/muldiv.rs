@@ -35,7 +35,7 @@ fn product<const SIGNED: bool, const S: usize>(a: u64, b: u64) -> (u64, u64, boo
 }
 
 /// Flags of a multiply: CF and OF as the SDM defines; SF, ZF, AF and PF are undefined,
-/// and the host leaves them unchanged, so we do too.
+/// and the modelled AMD part leaves them unchanged, so we do too (README: undefined results).
 #[inline(always)]
 fn mul_flags(cpu: &mut Cpu, over: bool) {
     cpu.flags.set_masked(CF | OF, over as u64 * (CF | OF));
@@ -90,8 +90,8 @@ fn build_mul<const SIGNED: bool>(ins: &Instruction, _: &mut Op) -> Option<Handle
 }
 
 /// `div`/`idiv src`: rDX:rAX (AX for bytes) / src; quotient to rAX (AL), remainder to rDX
-/// (AH). The flags are undefined; the host keeps CF and OF, sets AF and clears SF, ZF
-/// and PF, and so do we.
+/// (AH). The flags are undefined; the modelled AMD part keeps CF and OF, sets AF and
+/// clears SF, ZF and PF, and so do we.
 pub fn div<V: Src, const SIGNED: bool, const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     let d = V::get::<S>(cpu, bus, op)?;
     if d == 0 {

@@ -6,7 +6,7 @@
 //!
 //! Flags follow the SDM: a masked count of 0 changes nothing. Where the SDM leaves a flag
 //! undefined (OF for counts above 1, AF, CF for shl/shr past the operand width) we produce
-//! what the host the differential tests run on (an AMD EPYC) does, see
+//! what the modelled AMD part (an AMD EPYC) does, whatever the host, see
 //! `tests/differential.rs`: AF is set by every non-zero shift, and OF follows a per-
 //! instruction formula that agrees with the SDM's for count 1.
 
@@ -68,7 +68,7 @@ impl ShiftOp for Shr {
         let r = a >> c;
         let cf = (a >> (c - 1)) & 1 != 0;
         // OF = the original sign for count 1, which is also the top two result bits
-        // differing; the host applies the latter to every count.
+        // differing; the modelled part applies the latter to every count.
         f.set_result::<S>(r, cf, msb::<S>(r) ^ msb::<S>(r << 1), true);
         r
     }
@@ -142,7 +142,7 @@ impl ShiftOp for Rcl {
     fn apply<const S: usize>(f: &mut Flags, a: u64, c: u32) -> u64 {
         let n = rc_count::<S>(c);
         if n == 0 {
-            // A whole turn (count 9 on a byte): CF and the value stay, but the host still
+            // A whole turn (count 9 on a byte): CF and the value stay, but the modelled part still
             // recomputes OF from them.
             let cf = f.cf();
             set_cf_of(f, cf, msb::<S>(a) ^ cf);
@@ -206,7 +206,7 @@ pub fn double<D: Dst, C: Src, const LEFT: bool, const S: usize>(cpu: &mut Cpu, b
     }
     let b = cpu.reg::<S>(op.r[1]);
     let w = S as u32 * 8;
-    // A 16-bit count can exceed 16 (undefined by the SDM); the host then goes on shifting
+    // A 16-bit count can exceed 16 (undefined by the SDM); the modelled part then goes on shifting
     // in src again, as if src were repeated, and so do we (`bw` bits of source)...
     let (bw, bx) = if S == 2 { (32, b << 16 | b) } else { (w, b) };
     let (r, cf) = if LEFT {
@@ -218,7 +218,7 @@ pub fn double<D: Dst, C: Src, const LEFT: bool, const S: usize>(cpu: &mut Cpu, b
     };
     // ... and clears CF once the count passes the width.
     let cf = cf && c <= w;
-    // OF: the sign changed (defined for count 1). For larger counts the host gives, for
+    // OF: the sign changed (defined for count 1). For larger counts the modelled part gives, for
     // shld, the result's sign xor CF (the 16-bit form: CF at 16, clear beyond), and for
     // shrd the top two result bits differing; both agree with the count-1 rule.
     let of = if LEFT {
