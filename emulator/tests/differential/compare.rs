@@ -19,13 +19,7 @@
 
 use iced_x86::{Decoder, DecoderOptions, Instruction, InstructionInfoFactory, Mnemonic, OpAccess, OpKind, Register, RflagsBits};
 
-pub const CF: u64 = 1;
-pub const PF: u64 = 1 << 2;
-pub const AF: u64 = 1 << 4;
-pub const ZF: u64 = 1 << 6;
-pub const SF: u64 = 1 << 7;
-pub const OF: u64 = 1 << 11;
-pub const ARITH: u64 = CF | PF | AF | ZF | SF | OF;
+pub use emulator::cpu::flags::{AF, ARITH, CF, OF, PF, SF, ZF};
 
 /// Host processor vendors, as far as undefined behaviour goes.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -237,6 +231,14 @@ fn gpr(r: Register) -> Option<(usize, u64)> {
     Some((i, bits))
 }
 
+fn reads(a: OpAccess) -> bool {
+    matches!(a, OpAccess::Read | OpAccess::ReadWrite | OpAccess::CondRead | OpAccess::ReadCondWrite)
+}
+
+fn writes(a: OpAccess) -> bool {
+    matches!(a, OpAccess::Write | OpAccess::ReadWrite | OpAccess::CondWrite | OpAccess::ReadCondWrite)
+}
+
 /// The shift and rotate family, whose undefined flags depend on the count.
 fn is_shift(m: Mnemonic) -> bool {
     use Mnemonic::*;
@@ -314,13 +316,12 @@ pub fn undefined_from(code: &[u8], c: Certainty, source: impl Fn(Mnemonic) -> bo
         let info = factory.info(&ins);
         let mut tainted_in = rflags(ins.rflags_read()) & u.flags != 0;
         for r in info.used_registers() {
-            let reads = matches!(r.access(), OpAccess::Read | OpAccess::ReadWrite | OpAccess::CondRead | OpAccess::ReadCondWrite);
-            if let (true, Some((i, bits))) = (reads, gpr(r.register())) {
+            if let (true, Some((i, bits))) = (reads(r.access()), gpr(r.register())) {
                 tainted_in |= u.regs[i] & bits != 0;
             }
         }
-        let mem_read = info.used_memory().iter().any(|m| matches!(m.access(), OpAccess::Read | OpAccess::ReadWrite | OpAccess::CondRead | OpAccess::ReadCondWrite));
-        let mem_written = info.used_memory().iter().any(|m| matches!(m.access(), OpAccess::Write | OpAccess::ReadWrite | OpAccess::CondWrite | OpAccess::ReadCondWrite));
+        let mem_read = info.used_memory().iter().any(|m| reads(m.access()));
+        let mem_written = info.used_memory().iter().any(|m| writes(m.access()));
         tainted_in |= mem_read && u.mem;
 
         let (own_flags, own_dest) = if source(ins.mnemonic()) { own_undefined(&ins, c) } else { (0, false) };
@@ -365,13 +366,13 @@ pub fn written(code: &[u8]) -> Undefined {
     for ins in Decoder::with_ip(64, code, 0, DecoderOptions::NONE) {
         let info = factory.info(&ins);
         for r in info.used_registers() {
-            if matches!(r.access(), OpAccess::Write | OpAccess::ReadWrite | OpAccess::CondWrite | OpAccess::ReadCondWrite) {
+            if writes(r.access()) {
                 if let Some((i, bits)) = gpr(r.register()) {
                     w.regs[i] |= bits;
                 }
             }
         }
-        w.mem |= info.used_memory().iter().any(|m| matches!(m.access(), OpAccess::Write | OpAccess::ReadWrite | OpAccess::CondWrite | OpAccess::ReadCondWrite));
+        w.mem |= info.used_memory().iter().any(|m| writes(m.access()));
     }
     w
 }
