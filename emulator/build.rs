@@ -1,7 +1,8 @@
 //! Assembles and links the bare-metal guests (guests/*.S) into flat binaries at 0x7C00 in
 //! OUT_DIR, for the tests and the `bare-metal-demo` binary to embed:
 //! * `bare_metal.bin`: run directly on the CPU (see `src/bare_metal.rs`);
-//! * `pc_boot.bin`: a bootable disk image for the whole PC (see `src/guests.rs`).
+//! * `pc_boot.bin`: a bootable disk image for the whole PC (see `src/guests.rs`);
+//! * `disk_probe.bin`: a boot sector that times IDE commands (see `src/guests.rs`).
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -37,7 +38,7 @@ fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
     let cc = env::var("CC").unwrap_or_else(|_| "cc".into());
     println!("cargo:rerun-if-env-changed=CC");
-    for name in ["bare_metal", "pc_boot"] {
+    for name in ["bare_metal", "pc_boot", "disk_probe"] {
         build_guest(name, &out, &cc);
     }
 }

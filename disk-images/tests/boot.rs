@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use emulator::devices::ide::{Disk, PINTOS_DISK_UNIT, SECTOR_SIZE};
+use emulator::devices::ide::{Disk, DiskTiming, PINTOS_DISK_UNIT, SECTOR_SIZE};
 use emulator::machine::{Config, Limits, Machine, Outcome, DEFAULT_EPOCH, DEFAULT_RATE};
 use emulator::pintos::scratch::set_command_line;
 
@@ -28,7 +28,7 @@ fn boot_disks(args: &[&str], spin_skip: bool, extra: [Option<Disk>; 3]) -> (Mach
     let argv: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     set_command_line(&mut os, &argv).unwrap();
     let [hd01, hd10, hd11] = extra;
-    let config = Config { memory: 20 << 20, rate: DEFAULT_RATE, epoch: DEFAULT_EPOCH, disks: [[Some(Disk::from_bytes(os).unwrap()), hd01], [hd10, hd11]] };
+    let config = Config { memory: 20 << 20, rate: DEFAULT_RATE, epoch: DEFAULT_EPOCH, disks: [[Some(Disk::from_bytes(os).unwrap()), hd01], [hd10, hd11]], disk_timing: DiskTiming::DEFAULT };
     let mut m = Machine::new(config).unwrap();
     m.cpu.spin_skip = spin_skip;
     let mut console = Vec::new();

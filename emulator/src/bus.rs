@@ -39,6 +39,13 @@ pub trait Bus {
     fn stop_requested(&mut self) -> bool {
         false
     }
+    /// Whether reading `port` again, any number of times before the next device event,
+    /// would change no device state and return the value the last read returned. The
+    /// CPU then skips polling loops on it ([`crate::cpu::spin`]) with exactly the result
+    /// of running them. When unsure, false.
+    fn port_read_is_stable(&mut self, _port: u16, _size: u8) -> bool {
+        false
+    }
     /// Observer hook: the CPU reports faults, interrupts and CR3 loads here, with the
     /// instruction count at which they happened.
     fn cpu_event(&mut self, _icount: u64, _event: &CpuEvent) {}
@@ -68,6 +75,9 @@ pub struct TestBus {
     pub inputs: std::collections::BTreeMap<u16, u32>,
     /// Every CPU event reported, in order.
     pub events: Vec<CpuEvent>,
+    /// Ports whose reads the bus declares stable ([`Bus::port_read_is_stable`]): the test
+    /// changes their `inputs` only between runs, as a device changes only at events.
+    pub stable_ports: Vec<u16>,
 }
 
 impl Bus for TestBus {
@@ -89,6 +99,9 @@ impl Bus for TestBus {
     fn cpu_event(&mut self, _icount: u64, event: &CpuEvent) {
         self.events.push(event.clone());
     }
+    fn port_read_is_stable(&mut self, port: u16, _size: u8) -> bool {
+        self.stable_ports.contains(&port)
+    }
 }
 
 /// Something the CPU did that an observer (tracer, grader, debugger) may want to see.
@@ -100,6 +113,10 @@ pub enum CpuEvent {
     Interrupt { vector: u8, rip: u64 },
     /// CR3 was loaded.
     Cr3Load { value: u64 },
+    /// A single `out` instruction wrote `value` to `port` (reported before the device sees
+    /// it; string `outs` is not reported). With `Cr3Load` this tells which address space
+    /// (process) issued each device command, such as a disk read.
+    PortOut { port: u16, size: u8, value: u32 },
     /// The processor shut down.
     TripleFault,
 }

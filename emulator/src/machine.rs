@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use crate::bus::{Bus, CpuEvent};
 use crate::cpu::{Cpu, Exit};
 use crate::devices::cmos::Cmos;
-use crate::devices::ide::{Disk, IdeController};
+use crate::devices::ide::{Disk, DiskTiming, IdeController};
 use crate::devices::kbc::Kbc;
 use crate::devices::pic::Pic;
 use crate::devices::pit::Pit;
@@ -48,6 +48,8 @@ pub struct Config {
     pub epoch: u64,
     /// IDE drives: `[channel][master/slave]`.
     pub disks: [[Option<Disk>; 2]; 2],
+    /// How long disk commands take ([`DiskTiming::INSTANT`]: no time at all).
+    pub disk_timing: DiskTiming,
 }
 
 /// Why a run ended.
@@ -128,6 +130,7 @@ impl PcBus {
         if ns > self.synced {
             self.pit.advance(ns);
             self.cmos.advance(ns);
+            self.ide.advance(ns);
             self.synced = ns;
         }
         if self.pit.take_irq0_edges() > 0 {
@@ -151,7 +154,7 @@ impl PcBus {
 
     /// The next virtual time any device changes on its own.
     fn next_event(&self) -> Option<Nanos> {
-        [self.pit.next_event(), self.cmos.next_event()].into_iter().flatten().min()
+        [self.pit.next_event(), self.cmos.next_event(), self.ide.next_event()].into_iter().flatten().min()
     }
 
     fn check_requests(&mut self) {
@@ -208,6 +211,10 @@ impl Bus for PcBus {
             None => crate::bus::ones(size) as u32,
         };
         self.update_irqs();
+        // Taking the last word of a block can start the wait for the next one.
+        if self.ide.take_rescheduled() {
+            self.stop = true;
+        }
         v
     }
 
@@ -220,7 +227,9 @@ impl Bus for PcBus {
         self.check_requests();
         // Reprogramming a timer moves its next event; the slice the CPU is running was
         // sized for the old one, so hand control back to reschedule (timer writes are rare).
-        if matches!(port, 0x40..=0x43 | 0x61 | 0x70 | 0x71) {
+        // A disk command (or the last word of a written block) starts a wait whose end is
+        // a new event, for the same reason.
+        if matches!(port, 0x40..=0x43 | 0x61 | 0x70 | 0x71) || self.ide.take_rescheduled() {
             self.stop = true;
         }
     }
@@ -251,6 +260,11 @@ impl Bus for PcBus {
 
     fn a20_enabled(&self) -> bool {
         self.kbc.a20_enabled()
+    }
+
+    fn port_read_is_stable(&mut self, port: u16, size: u8) -> bool {
+        // Only the disk's status is worth it: guests poll BSY for a whole command.
+        IdeController::claims_port(port) && self.ide.read_is_stable(port, size)
     }
 
     fn stop_requested(&mut self) -> bool {
@@ -335,7 +349,11 @@ impl Machine {
             kbc: Kbc::new(),
             vga: Vga::new(),
             power: Power::new(),
-            ide: IdeController::new(config.disks),
+            ide: {
+                let mut ide = IdeController::new(config.disks);
+                ide.set_timing(config.disk_timing);
+                ide
+            },
             rate: config.rate,
             synced: 0,
             stop: false,
@@ -440,7 +458,11 @@ impl Machine {
                 let next = self.bus.next_event().map(|ns| ns_to_ticks(ns, rate));
                 let wake = [next, deadline].into_iter().flatten().min();
                 match wake {
-                    Some(t) if t > self.cpu.now() => self.cpu.idle += t - self.cpu.now(),
+                    Some(t) if t > self.cpu.now() => {
+                        let from = self.cpu.now();
+                        self.bus.ide.note_halted(ticks_to_ns(t, rate) - ticks_to_ns(from, rate));
+                        self.cpu.idle += t - from;
+                    }
                     Some(_) => {}
                     None => return Some(Outcome::Idle),
                 }
@@ -492,7 +514,7 @@ mod tests {
 
     fn machine(disk0: Vec<u8>) -> Machine {
         let os = Disk::from_bytes(disk0).unwrap();
-        Machine::new(Config { memory: 16 << 20, rate: DEFAULT_RATE, epoch: DEFAULT_EPOCH, disks: [[Some(os), None], [None, None]] }).unwrap()
+        Machine::new(Config { memory: 16 << 20, rate: DEFAULT_RATE, epoch: DEFAULT_EPOCH, disks: [[Some(os), None], [None, None]], disk_timing: DiskTiming::INSTANT }).unwrap()
     }
 
     fn run(m: &mut Machine) -> (Outcome, String) {
@@ -640,7 +662,7 @@ mod tests {
     #[test]
     fn unbootable_disk_is_an_error() {
         let os = Disk::from_bytes(vec![0; 512]).unwrap();
-        let r = Machine::new(Config { memory: 16 << 20, rate: DEFAULT_RATE, epoch: DEFAULT_EPOCH, disks: [[Some(os), None], [None, None]] });
+        let r = Machine::new(Config { memory: 16 << 20, rate: DEFAULT_RATE, epoch: DEFAULT_EPOCH, disks: [[Some(os), None], [None, None]], disk_timing: DiskTiming::INSTANT });
         assert!(matches!(r, Err(MachineError::Boot(BootError::NotBootable))));
     }
 }

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use emulator::devices::ide::{Disk, SECTOR_SIZE};
+use emulator::devices::ide::{Disk, DiskTiming, SECTOR_SIZE};
 use emulator::guests::{PC_BOOT_HD01_LBA, PC_BOOT_HD10_READ_LBA, PC_BOOT_HD10_WRITE_LBA, PC_BOOT_IMAGE};
 use emulator::machine::{Config, Limits, Machine, Outcome, DEFAULT_EPOCH, DEFAULT_RATE};
 
@@ -83,7 +83,7 @@ struct Run {
 }
 
 fn boot(rate: u64) -> Run {
-    let mut machine = Machine::new(Config { memory: MEMORY, rate, epoch: DEFAULT_EPOCH, disks: disks() }).expect("machine");
+    let mut machine = Machine::new(Config { memory: MEMORY, rate, epoch: DEFAULT_EPOCH, disks: disks(), disk_timing: DiskTiming::DEFAULT }).expect("machine");
     let mut console = Vec::new();
     let limits = Limits { virtual_time: Some(VIRTUAL_LIMIT), host_time: Some(HOST_LIMIT), instructions: None };
     let outcome = machine.run(limits, |bytes| {

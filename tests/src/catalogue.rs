@@ -16,7 +16,7 @@ pub const DEFAULT_FS_DISK: u64 = 10;
 /// The mlfqs tests run with `-mlfqs` and this timeout.
 pub const MLFQS_TIMEOUT: u64 = 480;
 /// Virtual clock rate (instructions per virtual second) for the mlfqs tests, instead of
-/// the launcher's default of 1 G (one instruction per virtual nanosecond). Why: they spin
+/// the launcher's default of 400 M (QEMU's pace). Why: they spin
 /// for 30-190 virtual seconds, which at the default rate is minutes of host time each
 /// (tens of minutes for the whole set). At 10 M/s each 10 ms timer tick is still 100 k
 /// instructions, far more than the kernel's per-tick work (a few thousand), so the

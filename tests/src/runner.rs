@@ -53,6 +53,10 @@ pub struct Setup {
     /// slices, to shake out kernel races. `None`: each test's catalogue rate or the
     /// launcher's default.
     pub rate: Option<u64>,
+    /// Disk command latency and per-sector time for every run (`pintos --disk-latency`,
+    /// `--disk-sector-time`); `None`: the launcher's default.
+    pub disk_latency: Option<u64>,
+    pub disk_sector_time: Option<u64>,
 }
 
 impl Setup {
@@ -118,6 +122,12 @@ pub fn command_line(setup: &Setup, test: &Test) -> Result<Vec<String>, RunError>
     a.push(format!("--os-disk={}", setup.os_disk.display()));
     if let Some(rate) = setup.rate.or(test.rate) {
         a.push(format!("--rate={rate}"));
+    }
+    if let Some(ns) = setup.disk_latency {
+        a.push(format!("--disk-latency={ns}"));
+    }
+    if let Some(ns) = setup.disk_sector_time {
+        a.push(format!("--disk-sector-time={ns}"));
     }
     let fs = setup.project.has_filesys();
     if fs {
@@ -228,7 +238,7 @@ mod tests {
     use crate::catalogue::find;
 
     fn setup(project: Project, dir: &Path) -> Setup {
-        Setup { project, os_disk: dir.join("os.dsk"), programs: vec![], search: vec![dir.to_path_buf()], out: dir.join("out"), host_timeout_factor: 20, rate: None }
+        Setup { project, os_disk: dir.join("os.dsk"), programs: vec![], search: vec![dir.to_path_buf()], out: dir.join("out"), host_timeout_factor: 20, rate: None, disk_latency: None, disk_sector_time: None }
     }
 
     #[test]
@@ -244,6 +254,16 @@ mod tests {
             let a = command_line(&s, find(t).unwrap()).unwrap();
             assert_eq!(a.iter().filter(|a| a.starts_with("--rate")).collect::<Vec<_>>(), ["--rate=33333333"], "{t}");
         }
+    }
+
+    #[test]
+    fn disk_timing_passes_through() {
+        let s = setup(Project::Threads, Path::new("/b"));
+        let t = find("tests/threads/alarm-single").unwrap();
+        assert!(!command_line(&s, t).unwrap().iter().any(|a| a.starts_with("--disk")));
+        let s = Setup { disk_latency: Some(1_000_000), disk_sector_time: Some(0), ..s };
+        let a = command_line(&s, t).unwrap();
+        assert_eq!(a.iter().filter(|a| a.starts_with("--disk")).collect::<Vec<_>>(), ["--disk-latency=1000000", "--disk-sector-time=0"]);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The built-in kernel has no timing races: its userprog and filesys-base suites pass with
-//! time slices 30 times shorter (`pintos-test --rate 33333333`: a timer tick every 333 k
-//! instructions instead of every 10 M), and a run is identical, byte for byte, every time,
+//! time slices 30 times shorter (`pintos-test --rate 13333333`: a timer tick every 133 k
+//! instructions instead of every 4 M), and a run is identical, byte for byte, every time,
 //! even with that much preemption. (`builtin_userprog.rs` and `builtin_filesys.rs` run the
 //! same suites at the default rate.)
 //!
@@ -14,8 +14,8 @@ mod common;
 use common::{outputs, passed, pintos_test, results, scratch_dir};
 use pintos_tests::catalogue::{BUILTIN_FILESYS_BASE, BUILTIN_USERPROG};
 
-/// The default rate (1 G instructions per virtual second) divided by 30.
-const SHORT_SLICES: &str = "33333333";
+/// The default rate (400 M instructions per virtual second) divided by 30.
+const SHORT_SLICES: &str = "13333333";
 
 /// The loops per virtual second the kernel's delay calibration reports in a console.
 fn calibrated_loops(console: &[u8]) -> u64 {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use clap::Parser;
-use emulator::devices::ide::{Disk, PINTOS_DISK_UNIT};
+use emulator::devices::ide::{Disk, DiskTiming, PINTOS_DISK_UNIT};
 use emulator::machine::{Config, Limits, Machine, Outcome, DEFAULT_EPOCH, DEFAULT_RATE};
 use emulator::pintos::scratch::{put_records, set_command_line};
 use emulator::pintos::{run_report, Options};
@@ -46,12 +46,21 @@ pub fn prog(name: &str) -> String {
 /// Boots os.dsk with the command line `argv`, a fresh 2-unit file-system disk and `puts`
 /// on the scratch disk, in 20 MB; returns the machine after it powered off and the console.
 pub fn boot_with_fs(argv: &[&str], puts: &[(String, Vec<u8>)]) -> (Machine, String) {
+    boot_with_fs_timed(argv, puts, DiskTiming::DEFAULT, false)
+}
+
+/// [`boot_with_fs`] with the given disk timing, optionally recording the CPU's events
+/// (`machine.bus.trace`).
+pub fn boot_with_fs_timed(argv: &[&str], puts: &[(String, Vec<u8>)], disk_timing: DiskTiming, trace: bool) -> (Machine, String) {
     let mut os = std::fs::read(disk_images::OS_DSK).unwrap();
     set_command_line(&mut os, &argv.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
     let mut scratch = put_records(puts).unwrap();
     scratch.resize(scratch.len() + (1 << 20), 0);
     let disks = [[Some(Disk::from_bytes(os).unwrap()), Some(Disk::zeroed(2 * PINTOS_DISK_UNIT).unwrap())], [Some(Disk::from_bytes(scratch).unwrap()), None]];
-    let mut m = Machine::new(Config { memory: 20 << 20, rate: DEFAULT_RATE, epoch: DEFAULT_EPOCH, disks }).unwrap();
+    let mut m = Machine::new(Config { memory: 20 << 20, rate: DEFAULT_RATE, epoch: DEFAULT_EPOCH, disks, disk_timing }).unwrap();
+    if trace {
+        m.bus.trace = Some(Vec::new());
+    }
     let mut console = Vec::new();
     let limits = Limits { virtual_time: Some(Duration::from_secs(60)), host_time: Some(Duration::from_secs(120)), instructions: None };
     let outcome = m.run(limits, |b| {

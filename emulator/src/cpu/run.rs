@@ -166,6 +166,21 @@ impl Cpu {
         }
     }
 
+    /// Called after a single `in`: like [`Cpu::after_port_io`], but the block goes on
+    /// when nothing the run loop looks at between blocks changed (the interrupt line, A20,
+    /// a stop request), so that a polling loop runs as one block and can be skipped.
+    pub(crate) fn after_port_read(&mut self, bus: &mut dyn Bus) {
+        let (intr, a20) = (self.intr, self.a20);
+        self.intr = bus.interrupt_pending();
+        self.sync_a20(bus);
+        if bus.stop_requested() {
+            self.stop = true;
+        }
+        if self.stop || self.intr != intr || self.a20 != a20 {
+            self.end_block = true;
+        }
+    }
+
     /// Called by port-I/O handlers: device state may have changed.
     pub(crate) fn after_port_io(&mut self, bus: &mut dyn Bus) {
         self.intr = bus.interrupt_pending();

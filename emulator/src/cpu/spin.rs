@@ -60,6 +60,18 @@ pub enum Spin {
     /// Pintos' `memcpy` at -O0: `*dst++ = *src++` while `size-- > 0` (slots at ops 3, 0
     /// and 8).
     Memcpy,
+    /// Polling a device register: `in al/ax/eax, dx|imm8` then an idle body. Skipped
+    /// only while the device says reading that port again changes nothing and returns
+    /// the same value until its next event ([`Bus::port_read_is_stable`]), e.g. IDE
+    /// Status while a command is in progress.
+    Poll { port: PollPort, size: u8 },
+}
+
+/// Where a polling loop's port number comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PollPort {
+    Dx,
+    Imm(u16),
 }
 
 /// The loop's continue condition, as a function of the counter.
@@ -98,10 +110,38 @@ pub fn classify(ops: &[Op]) -> Spin {
     if let Some(s) = byte_loop(body, last) {
         return s;
     }
-    if idle(body, last) {
+    if idle(body, last, (0, 0, 0)) {
         return Spin::Idle;
     }
+    if let Some(s) = poll(body, last) {
+        return s;
+    }
     Spin::None
+}
+
+/// `in al/ax/eax, dx|imm8` followed by an idle body. Every iteration's `in` overwrites
+/// the accumulator's low part with the same value (the device promises that before the
+/// loop is skipped) and the rest of RAX is never touched, so the analysis treats RAX as
+/// written in full by the `in`; DX, if it gives the port, is read first.
+fn poll(body: &[Op], last: &Op) -> Option<Spin> {
+    let (first, rest) = body.split_first()?;
+    let i = &first.ins;
+    if i.mnemonic() != Mnemonic::In || i.op0_kind() != OpKind::Register {
+        return None;
+    }
+    let size = match i.op0_register() {
+        Register::AL => 1,
+        Register::AX => 2,
+        Register::EAX => 4,
+        _ => return None,
+    };
+    let (port, carried) = match i.op1_kind() {
+        OpKind::Register if i.op1_register() == Register::DX => (PollPort::Dx, 1u32 << reg::RDX),
+        OpKind::Immediate8 => (PollPort::Imm(i.immediate8() as u16), 0),
+        _ => return None,
+    };
+    let rax = 1u32 << reg::RAX;
+    idle(rest, last, (rax, carried, rax)).then_some(Spin::Poll { port, size })
 }
 
 /// The block ends in a conditional near branch to its own first byte.
@@ -293,11 +333,13 @@ fn count_reg(body: &[Op], last: &Op) -> Option<Spin> {
 }
 
 /// No memory writes, only pure mnemonics, and nothing carried between iterations.
-fn idle(body: &[Op], last: &Op) -> bool {
+/// `(full, carried, written)`: register bits already written in full, read before being
+/// written, and written at all by what comes before `body` in the iteration.
+fn idle(body: &[Op], last: &Op, before: (u32, u32, u32)) -> bool {
     let mut factory = InstructionInfoFactory::new();
     // Registers (by full-register number) written in full so far, read before being
     // written, and written at all; the same for flags.
-    let (mut full, mut carried, mut written) = (0u32, 0u32, 0u32);
+    let (mut full, mut carried, mut written) = before;
     let (mut flags_set, mut flags_carried, mut flags_written) = (0u32, 0u32, 0u32);
     for op in body.iter().chain(std::iter::once(last)) {
         let ins = &op.ins;
@@ -351,7 +393,10 @@ impl Cpu {
     /// the number of instructions skipped.
     #[inline(never)]
     pub(crate) fn skip_spin(&mut self, bus: &mut dyn Bus, block: &Block, start: u64, left: u64) -> u64 {
-        if !self.spin_skip || self.rip != start || self.intr {
+        // A pending interrupt ends the loop only if it can be taken: with IF clear (a
+        // loader polling the disk with interrupts off) it waits, and no loop body here
+        // changes IF.
+        if !self.spin_skip || self.rip != start || (self.intr && self.flags.iff()) {
             return 0;
         }
         let n = block.ops.len() as u64;
@@ -359,6 +404,18 @@ impl Cpu {
         let iters = match block.spin {
             Spin::None => return 0,
             Spin::Idle => fit,
+            Spin::Poll { port, size } => {
+                let port = match port {
+                    PollPort::Dx => self.gpr[reg::RDX as usize] as u16,
+                    PollPort::Imm(p) => p,
+                };
+                // The iteration that just ran read the port; the next ones would read it
+                // again before the next device event, which the budget never passes.
+                if !bus.port_read_is_stable(port, size) {
+                    return 0;
+                }
+                fit
+            }
             Spin::CountMem { size, cond } => {
                 // One full iteration stays real (see the module docs).
                 let want = fit.saturating_sub(1);
@@ -649,6 +706,16 @@ mod tests {
     }
 
     #[test]
+    fn recognises_polls_of_a_port() {
+        // The loaders' wait for BSY to clear, and for DRQ.
+        assert_eq!(classify(&block(|a| { a.in_(al, dx)?; a.test(al, 0x80) }, jne)), Spin::Poll { port: PollPort::Dx, size: 1 });
+        assert_eq!(classify(&block(|a| { a.in_(al, dx)?; a.and(al, 0x88)?; a.cmp(al, 0x08) }, jne)), Spin::Poll { port: PollPort::Dx, size: 1 });
+        assert_eq!(classify(&block(|a| { a.in_(ax, 0x64)?; a.test(ax, 2) }, jne)), Spin::Poll { port: PollPort::Imm(0x64), size: 2 });
+        // Something carried besides the port value: not a poll.
+        assert_eq!(classify(&block(|a| { a.in_(al, dx)?; a.add(ebx, 1)?; a.test(al, 0x80) }, jne)), Spin::None);
+    }
+
+    #[test]
     fn rejects_loops_that_carry_state_or_have_effects() {
         // A register carried between iterations.
         assert_eq!(classify(&block(|a| { a.add(rbx, rax)?; a.cmp(rbx, 100) }, jne)), Spin::None);
@@ -656,8 +723,10 @@ mod tests {
         assert_eq!(classify(&block(|a| { a.mov(al, byte_ptr(rbx))?; a.cmp(rax, 0) }, je)), Spin::None);
         // A memory write.
         assert_eq!(classify(&block(|a| { a.mov(qword_ptr(rbx), rax)?; a.cmp(rax, 0) }, je)), Spin::None);
-        // Port input has side effects.
-        assert_eq!(classify(&block(|a| { a.in_(al, dx)?; a.test(al, 0x80) }, jne)), Spin::None);
+        // Port input anywhere but first: its value would feed the next iteration.
+        assert_eq!(classify(&block(|a| { a.test(al, 0x80)?; a.in_(al, dx) }, jne)), Spin::None);
+        // A poll that moves the port it reads.
+        assert_eq!(classify(&block(|a| { a.in_(al, dx)?; a.inc(dx)?; a.test(al, 0x80) }, jne)), Spin::None);
         // Time moves: rdtsc differs every iteration.
         assert_eq!(classify(&block(|a| { a.rdtsc()?; a.cmp(eax, 0) }, jne)), Spin::None);
         // A flag read before the loop writes it (adc), with the flag also written.

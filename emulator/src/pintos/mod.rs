@@ -169,6 +169,7 @@ pub fn prepare(opts: &Options) -> Result<Prepared> {
         rate: opts.rate,
         epoch: opts.epoch,
         disks: [[Some(os), fs], [scratch, swap]],
+        disk_timing: opts.disk_timing(),
     };
     Ok(Prepared { config, scratch_start })
 }
@@ -302,12 +303,24 @@ fn stats_lines(machine: &Machine, host: Duration) -> Vec<String> {
             cpu.stats.spin_skipped
         ),
     ];
+    let timing = machine.bus.ide.timing();
+    lines.push(format!(
+        "stats: disks: {} µs per command, {} µs per sector; the CPU was halted waiting for a disk for {:.3} s",
+        timing.command_ns as f64 / 1e3,
+        timing.sector_ns as f64 / 1e3,
+        machine.bus.ide.state().halted_wait_ns as f64 / 1e9
+    ));
     for (channel, drive) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
         let s = machine.bus.ide.stats(channel, drive);
         if s.commands > 0 {
             lines.push(format!(
-                "stats: hd{channel}:{drive} {} commands, {} sectors read, {} written, {} errors",
-                s.commands, s.sectors_read, s.sectors_written, s.errors
+                "stats: hd{channel}:{drive} {} commands, {} sectors read, {} written, {} errors; busy {:.3} s, CPU halted waiting for it {:.3} s",
+                s.commands,
+                s.sectors_read,
+                s.sectors_written,
+                s.errors,
+                s.busy_ns as f64 / 1e9,
+                s.halted_wait_ns as f64 / 1e9
             ));
         }
     }

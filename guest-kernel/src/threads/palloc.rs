@@ -13,6 +13,12 @@
 //! to allocate heap memory (fork, open, dup2) check `kernel_low()` first and fail with
 //! -1; each of them then uses far less heap than the reserve, and the kernel never runs
 //! out of heap.
+//!
+//! Several forks can be under way at once (a child copying its parent sleeps on the disk,
+//! and other processes fork meanwhile), each having passed the check before any of them
+//! used its heap. So a fork also claims `FORK_HEAP_PAGES` for as long as its child copies
+//! (`claim_heap`): claimed pages count as taken both for the check and for the non-heap
+//! allocations, and the reserve stays whole for everything else.
 
 use crate::arch::cell::IrqCell;
 use crate::arch::io::{ptov, read_phys, vtop};
@@ -22,6 +28,9 @@ pub const PGSIZE: u64 = 4096;
 /// Kernel-pool pages only the heap may take (see the module docs): far more than one
 /// fork (the largest user-driven heap use: a full 512-entry fd table) needs.
 pub const KERNEL_RESERVE: usize = 64;
+/// Pages a fork claims while its child copies the parent (see the module docs): more
+/// than a copy of the largest fd table and the process's records take.
+pub const FORK_HEAP_PAGES: usize = 32;
 /// Pages the bitmap can describe: all of the boot map.
 const MAX_PAGES: usize = (BOOT_MAPPED / PGSIZE) as usize;
 
@@ -51,6 +60,8 @@ struct Pages {
     /// Free pages in each pool.
     kernel_free: usize,
     user_free: usize,
+    /// Kernel-pool pages claimed for the heap by calls under way (`claim_heap`).
+    claimed: usize,
 }
 
 static PAGES: IrqCell<Pages> = IrqCell::new(Pages {
@@ -60,6 +71,7 @@ static PAGES: IrqCell<Pages> = IrqCell::new(Pages {
     user: Range { first: 0, end: 0 },
     kernel_free: 0,
     user_free: 0,
+    claimed: 0,
 });
 
 /// Physical memory areas found in the E820 map: (start, end) below and above 1 MiB.
@@ -136,7 +148,8 @@ fn arch_kernel_end() -> u64 {
 /// Allocates `n` contiguous pages from `pool`, zeroed if `zero`. Returns their kernel
 /// virtual address. Kernel-pool allocations leave the heap's reserve alone.
 pub fn get_multiple(pool: Pool, n: usize, zero: bool) -> Option<u64> {
-    allocate(pool, n, zero, if pool == Pool::Kernel { KERNEL_RESERVE } else { 0 })
+    let keep = if pool == Pool::Kernel { KERNEL_RESERVE + PAGES.with(|p| p.claimed) } else { 0 };
+    allocate(pool, n, zero, keep)
 }
 
 /// `n` contiguous kernel-pool pages for the heap, which may use the reserve.
@@ -147,7 +160,31 @@ pub(super) fn heap_pages(n: usize) -> Option<u64> {
 /// Whether the kernel pool is down to its reserve: calls that a user program can repeat
 /// to grow the heap (fork, open, dup2) then fail.
 pub fn kernel_low() -> bool {
-    PAGES.with(|p| p.kernel_free <= KERNEL_RESERVE)
+    PAGES.with(|p| p.kernel_free <= KERNEL_RESERVE + p.claimed)
+}
+
+/// Kernel-pool pages set aside for a call's heap use while it is under way; released on
+/// drop.
+pub struct HeapClaim {
+    pages: usize,
+}
+
+/// Claims `pages` for the heap if the kernel pool has them beyond the reserve and every
+/// other claim; None when memory is low (the caller then fails cleanly).
+pub fn claim_heap(pages: usize) -> Option<HeapClaim> {
+    PAGES.with(|p| {
+        if p.kernel_free <= KERNEL_RESERVE + p.claimed + pages {
+            return None;
+        }
+        p.claimed += pages;
+        Some(HeapClaim { pages })
+    })
+}
+
+impl Drop for HeapClaim {
+    fn drop(&mut self) {
+        PAGES.with(|p| p.claimed -= self.pages);
+    }
 }
 
 /// Allocates `n` contiguous pages of `pool` if more than `keep` pages stay free.

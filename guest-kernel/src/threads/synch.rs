@@ -3,7 +3,8 @@
 //! Waiters are woken highest (effective) priority first, the earliest of equals; the
 //! priority is read at wake-up time, so donations received while waiting count. A lock
 //! is a binary semaphore plus a holder; the scheduler keeps lock → holder and thread →
-//! awaited lock (see `thread`), from which it derives donated priorities. A condition
+//! awaited lock (see `thread`), from which it derives donated priorities; a release hands
+//! the lock straight to its highest waiter (see `lock_release`). A condition
 //! variable gives each waiter its own semaphore, as Pintos does, so a signal can never
 //! be lost between releasing the lock and blocking. `Mutex` pairs a lock with the data
 //! it guards, for thread-only state held across sleeps (the file system's).
@@ -140,8 +141,27 @@ pub fn lock_acquire(lock: &Lock) {
     assert!(!lock_held_by_current_thread(lock), "lock_acquire: already held");
     cpu::without_interrupts(|| {
         thread::donate_wait(lock.id);
-        sema_down(&lock.sema);
-        thread::lock_taken(lock.id);
+        let me = thread::thread_tid();
+        loop {
+            let got = lock.sema.state.with(|s| {
+                if s.value > 0 {
+                    s.value -= 1;
+                    true
+                } else {
+                    s.waiters.push(me);
+                    false
+                }
+            });
+            if got {
+                thread::lock_taken(lock.id, me);
+                return;
+            }
+            thread::thread_block();
+            // Woken by `lock_release`, which handed the lock over.
+            if thread::lock_holder(lock.id) == Some(me) {
+                return;
+            }
+        }
     })
 }
 
@@ -151,7 +171,7 @@ pub fn lock_try_acquire(lock: &Lock) -> bool {
     cpu::without_interrupts(|| {
         let ok = sema_try_down(&lock.sema);
         if ok {
-            thread::lock_taken(lock.id);
+            thread::lock_taken(lock.id, thread::thread_tid());
         }
         ok
     })
@@ -159,11 +179,34 @@ pub fn lock_try_acquire(lock: &Lock) -> bool {
 
 /// Releases `lock` (which the caller must hold): donations through it end, and the
 /// highest-priority waiter gets it.
+///
+/// The lock is handed over: the waiter holds it from this moment, before it even runs,
+/// so the releaser cannot take it back first. (Pintos' `sema_up` only wakes the waiter,
+/// and a releaser of equal priority that runs on usually re-acquires the lock before the
+/// waiter is scheduled, again and again: a thread reading a file byte by byte under the
+/// file-system lock starves every other thread that wants the file system for as long as
+/// it reads, and with a disk that takes time the waiters only wake to find the lock
+/// taken again.) Handing over changes nothing when the waiter outranks the releaser, the
+/// case the priority tests exercise: it runs at once either way.
 pub fn lock_release(lock: &Lock) {
     assert!(lock_held_by_current_thread(lock), "lock_release: not the holder");
     cpu::without_interrupts(|| {
         thread::lock_dropped(lock.id);
-        sema_up(&lock.sema);
+        let next = lock.sema.state.with(|s| {
+            let next = highest(s.waiters.iter().copied()).map(|i| s.waiters.remove(i));
+            if s.waiters.is_empty() {
+                s.waiters = Vec::new();
+            }
+            if next.is_none() {
+                s.value += 1;
+            }
+            next
+        });
+        if let Some(t) = next {
+            thread::lock_taken(lock.id, t);
+            thread::thread_unblock(t);
+        }
+        thread::preempt_check();
     })
 }
 

@@ -597,14 +597,14 @@ pub(super) fn donate_wait(lock: LockId) {
     });
 }
 
-/// The running thread now holds `lock`.
-pub(super) fn lock_taken(lock: LockId) {
+/// Thread `tid` (running, or a waiter the lock was handed to) now holds `lock`.
+pub(super) fn lock_taken(lock: LockId, tid: Tid) {
     SCHED.with(|s| {
-        let cur = s.current;
-        if s.cur().waiting_lock.take().is_some() {
+        let t = s.threads.get_mut(&tid).expect("lock taken by an unknown thread");
+        if t.waiting_lock.take().is_some() {
             s.lock_waiters -= 1;
         }
-        s.lock_holders.insert(lock, cur);
+        s.lock_holders.insert(lock, tid);
         s.recompute_priorities();
     });
 }

@@ -168,18 +168,22 @@ struct ForkDone {
 /// pid once the child has copied the address space and files, or -1 if that failed.
 pub fn process_fork(name: &str, frame: &IntrFrame) -> i64 {
     // Every heap allocation below is bounded (the fd table has at most MAX_FD entries),
-    // and the kernel pool's reserve covers it (see `palloc`); page tables and the kernel
-    // stack fail cleanly on their own.
-    if palloc::kernel_low() {
+    // and the pages claimed here cover it until the child has copied (see `palloc`);
+    // page tables and the kernel stack fail cleanly on their own.
+    let Some(claim) = palloc::claim_heap(palloc::FORK_HEAP_PAGES) else {
         return -1;
-    }
+    };
     let parent = thread::thread_tid();
     let me = Child::new();
     let fork = Arc::new(ForkDone { done: Semaphore::new(0), ok: AtomicBool::new(false) });
     let mut regs = frame.clone();
     regs.rax = 0;
     let (c_me, c_fork, c_name) = (me.clone(), fork.clone(), String::from(name));
-    let Some(tid) = thread::thread_create_user(name, thread::thread_get_priority(), move || fork_child(parent, c_name, regs, c_me, c_fork)) else {
+    let Some(tid) = thread::thread_create_user(name, thread::thread_get_priority(), move || {
+        let regs = fork_child(parent, c_name, regs, c_me, c_fork);
+        drop(claim);
+        regs
+    }) else {
         return -1;
     };
     sema_down(&fork.done);

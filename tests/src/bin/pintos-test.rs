@@ -43,12 +43,19 @@ struct Args {
     host_timeout_factor: u64,
     /// Run every test at this virtual clock rate (instructions per virtual second)
     /// instead of its own, like `pintos --rate`. Timer ticks come every rate/100
-    /// instructions, so a lower rate gives the kernel shorter time slices: e.g. 33333333
-    /// (1 G / 30) makes slices 30 times shorter than the default and shakes out races
+    /// instructions, so a lower rate gives the kernel shorter time slices: e.g. 13333333
+    /// (400 M / 30) makes slices 30 times shorter than the default and shakes out races
     /// that only show up when a thread is preempted at an unlucky moment. Timeouts stay
     /// in virtual seconds.
     #[arg(long, value_name = "IPS", value_parser = clap::value_parser!(u64).range(1000..))]
     rate: Option<u64>,
+    /// Every disk command takes NS virtual nanoseconds before its first sector moves,
+    /// like `pintos --disk-latency` (0: an instant disk).
+    #[arg(long = "disk-latency", value_name = "NS")]
+    disk_latency: Option<u64>,
+    /// Virtual nanoseconds per sector moved, like `pintos --disk-sector-time`.
+    #[arg(long = "disk-sector-time", value_name = "NS")]
+    disk_sector_time: Option<u64>,
     /// Also print the make-grade style report (and write it to OUT/grade).
     #[arg(long)]
     grade: bool,
@@ -120,7 +127,7 @@ fn real_main() -> Result<i32> {
     let search = if args.search.is_empty() { runner::Setup::default_search(&os_disk) } else { args.search.clone() };
     // The built-in kernel's programs are the ones `cargo build` makes (user/src/bin).
     let programs = if builtin { runner::Setup::builtin_programs(&os_disk) } else { vec![] };
-    let setup = runner::Setup { project, os_disk: os_disk.clone(), programs, search, out: args.out.clone(), host_timeout_factor: args.host_timeout_factor, rate: args.rate };
+    let setup = runner::Setup { project, os_disk: os_disk.clone(), programs, search, out: args.out.clone(), host_timeout_factor: args.host_timeout_factor, rate: args.rate, disk_latency: args.disk_latency, disk_sector_time: args.disk_sector_time };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
 
     let runs = runner::run_all(&setup, &tests, jobs, |r| {

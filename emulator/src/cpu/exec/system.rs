@@ -96,7 +96,7 @@ fn in_<const S: usize, const DX: bool>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op
     check_io(cpu, bus, port, S as u8)?;
     let v = bus.port_read(cpu.now(), port, S as u8) as u64;
     cpu.set_reg::<S>(reg::RAX, v);
-    cpu.after_port_io(bus);
+    cpu.after_port_read(bus);
     Ok(())
 }
 
@@ -105,13 +105,15 @@ fn out<const S: usize, const DX: bool>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op
     let port = if DX { cpu.gpr[reg::RDX as usize] as u16 } else { op.imm as u16 };
     check_io(cpu, bus, port, S as u8)?;
     let v = cpu.reg::<S>(reg::RAX);
+    bus.cpu_event(cpu.icount, &crate::bus::CpuEvent::PortOut { port, size: S as u8, value: v as u32 });
     bus.port_write(cpu.now(), port, S as u8, v as u32);
     cpu.after_port_io(bus);
     Ok(())
 }
 
-fn build_in(ins: &Instruction, op: &mut Op) -> Option<Handler> {
-    op.stop = true;
+fn build_in(ins: &Instruction, _op: &mut Op) -> Option<Handler> {
+    // `in` does not end the decoded block: it ends the run of the block only when the
+    // read changed something (`after_port_read`), so a polling loop is one block.
     let size = ins.op0_register().size();
     let dx = super::form(ins, 1) != Form::Imm;
     match (size, dx) {

@@ -4,6 +4,7 @@
 use super::disk::Disk;
 use super::drive::DriveState;
 use super::regs::*;
+use crate::devices::Nanos;
 
 /// One channel: two drive positions, the selection and the device control register.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,7 +46,7 @@ impl ChannelState {
         }
     }
 
-    pub(super) fn write_control(&mut self, value: u8) {
+    pub(super) fn write_control(&mut self, value: u8, now: Nanos) {
         let was_reset = self.in_reset();
         self.control = value;
         let now_reset = self.in_reset();
@@ -53,6 +54,7 @@ impl ChannelState {
             // SRST asserted: both devices stop whatever they were doing and are busy until
             // it is released.
             for d in self.drives.iter_mut().filter(|d| d.present) {
+                d.cancel_busy(now);
                 d.end_transfer();
                 d.intrq = false;
                 d.regs.status = STATUS_BSY;

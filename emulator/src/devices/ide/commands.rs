@@ -4,14 +4,26 @@
 use super::disk::{DiskBackend, SECTOR_SIZE};
 use super::drive::{DriveState, Transfer};
 use super::regs::*;
+use super::timing::DiskTiming;
+use crate::devices::Nanos;
 
 impl DriveState {
-    /// Executes `command` (the drive is present and was selected).
-    pub(super) fn execute(&mut self, command: u8, backend: &mut dyn DiskBackend) {
+    /// Executes `command` (the drive is present, selected and not busy) at virtual time
+    /// `now`: works out the result and holds it behind BSY for as long as `timing` says the
+    /// command takes (see `timing`).
+    pub(super) fn execute(&mut self, command: u8, backend: &mut dyn DiskBackend, now: Nanos, timing: DiskTiming) {
         self.end_transfer();
         self.intrq = false;
         self.regs.error = 0;
         self.stats.commands += 1;
+        self.media_started = false;
+        let delay = self.run_command(command, backend, timing);
+        self.hold(now, delay);
+    }
+
+    /// The command itself; returns how long its result is held back.
+    fn run_command(&mut self, command: u8, backend: &mut dyn DiskBackend, timing: DiskTiming) -> Nanos {
+        let command_ns = timing.command_ns;
         match command {
             CMD_IDENTIFY => {
                 for (i, word) in self.identify_words().iter().enumerate() {
@@ -27,14 +39,37 @@ impl DriveState {
                 };
                 self.regs.status = STATUS_DRDY | STATUS_DSC | STATUS_DRQ;
                 self.intrq = true;
+                command_ns
             }
-            CMD_READ_SECTORS | CMD_READ_SECTORS_NORETRY => self.start_read(1, backend),
+            CMD_READ_SECTORS | CMD_READ_SECTORS_NORETRY => {
+                timing.media(true, self.start_read(1, backend))
+            }
             CMD_READ_MULTIPLE if self.multiple != 0 => {
-                self.start_read(self.multiple as u32, backend)
+                timing.media(true, self.start_read(self.multiple as u32, backend))
             }
-            CMD_WRITE_SECTORS | CMD_WRITE_SECTORS_NORETRY => self.start_write(1),
-            CMD_WRITE_MULTIPLE if self.multiple != 0 => self.start_write(self.multiple as u32),
-            CMD_READ_VERIFY | CMD_READ_VERIFY_NORETRY => self.verify(),
+            CMD_WRITE_SECTORS | CMD_WRITE_SECTORS_NORETRY => self.start_write(1, command_ns),
+            CMD_WRITE_MULTIPLE if self.multiple != 0 => {
+                self.start_write(self.multiple as u32, command_ns)
+            }
+            CMD_READ_VERIFY | CMD_READ_VERIFY_NORETRY => {
+                let count = self.sector_count();
+                self.verify();
+                if self.regs.status & STATUS_ERR == 0 {
+                    timing.media(true, count)
+                } else {
+                    command_ns
+                }
+            }
+            _ => {
+                self.other_command(command, backend);
+                command_ns
+            }
+        }
+    }
+
+    /// The commands that move no data.
+    fn other_command(&mut self, command: u8, backend: &mut dyn DiskBackend) {
+        match command {
             CMD_SET_MULTIPLE => {
                 // ATA: 0 disables; otherwise a power of two no larger than word 47's limit.
                 let n = self.regs.sector_count;
@@ -95,7 +130,8 @@ impl DriveState {
         }
     }
 
-    fn start_read(&mut self, block: u32, backend: &mut dyn DiskBackend) {
+    /// Starts a read; returns the sectors read from the medium for the first block.
+    fn start_read(&mut self, block: u32, backend: &mut dyn DiskBackend) -> u32 {
         let lba_mode = self.lba_mode();
         let remaining = self.sector_count();
         match self.start_address() {
@@ -106,14 +142,18 @@ impl DriveState {
                     block,
                     lba_mode,
                 };
-                self.next_in_block(backend);
+                self.next_in_block(backend)
             }
-            None => self.fail(ERROR_IDNF | ERROR_ABRT),
+            None => {
+                self.fail(ERROR_IDNF | ERROR_ABRT);
+                0
+            }
         }
     }
 
     /// Loads the next PIO-in block and raises the interrupt, or ends the data phase.
-    fn next_in_block(&mut self, backend: &mut dyn DiskBackend) {
+    /// Returns the sectors read from the medium (up to the one that failed).
+    fn next_in_block(&mut self, backend: &mut dyn DiskBackend) -> u32 {
         let Transfer::In {
             next_lba,
             remaining,
@@ -121,26 +161,26 @@ impl DriveState {
             lba_mode,
         } = self.transfer
         else {
-            return;
+            return 0;
         };
         if remaining == 0 {
             // The last block was taken: no interrupt at the end of a PIO-in command.
             self.end_transfer();
             self.regs.status = STATUS_DRDY | STATUS_DSC;
-            return;
+            return 0;
         }
         let n = block.min(remaining);
         for i in 0..n {
             let lba = next_lba + i as u64;
             if !self.in_range(lba) {
                 self.fail_at(ERROR_IDNF | ERROR_ABRT, lba, remaining - i, lba_mode);
-                return;
+                return i;
             }
             let mut sector = [0u8; SECTOR_SIZE];
             if backend.read(lba, &mut sector).is_err() {
                 self.stats.host_errors += 1;
                 self.fail_at(ERROR_UNC, lba, remaining - i, lba_mode);
-                return;
+                return i + 1;
             }
             let at = i as usize * SECTOR_SIZE;
             self.buffer[at..at + SECTOR_SIZE].copy_from_slice(&sector);
@@ -159,9 +199,12 @@ impl DriveState {
         self.regs.status = STATUS_DRDY | STATUS_DSC | STATUS_DRQ;
         // ATA PIO-in: INTRQ when each block's data is ready.
         self.intrq = true;
+        n
     }
 
-    fn start_write(&mut self, block: u32) {
+    /// Starts a write; returns the hold: none when the drive asks for data, `command_ns`
+    /// when it refuses the command.
+    fn start_write(&mut self, block: u32, command_ns: Nanos) -> Nanos {
         let lba_mode = self.lba_mode();
         let remaining = self.sector_count();
         match self.start_address() {
@@ -172,10 +215,18 @@ impl DriveState {
                     block,
                     lba_mode,
                 };
-                // ATA PIO-out: the first block is requested with DRQ but no interrupt.
+                // ATA PIO-out: the first block is requested with DRQ but no interrupt, at
+                // once: the medium is only touched once the data is in.
                 self.next_out_block(false);
+                if matches!(self.transfer, Transfer::Out { .. }) {
+                    return 0;
+                }
+                command_ns
             }
-            None => self.fail(ERROR_IDNF | ERROR_ABRT),
+            None => {
+                self.fail(ERROR_IDNF | ERROR_ABRT);
+                command_ns
+            }
         }
     }
 
@@ -209,8 +260,9 @@ impl DriveState {
         self.intrq |= interrupt;
     }
 
-    /// Stores a completed PIO-out block and moves on.
-    fn store_out_block(&mut self, backend: &mut dyn DiskBackend) {
+    /// Stores a completed PIO-out block and moves on; returns the sectors written to the
+    /// medium (including one that failed).
+    fn store_out_block(&mut self, backend: &mut dyn DiskBackend) -> u32 {
         let Transfer::Out {
             next_lba,
             remaining,
@@ -218,7 +270,7 @@ impl DriveState {
             lba_mode,
         } = self.transfer
         else {
-            return;
+            return 0;
         };
         let n = (self.len / SECTOR_SIZE) as u32;
         for i in 0..n {
@@ -230,7 +282,7 @@ impl DriveState {
                 self.stats.host_errors += 1;
                 self.stats.sectors_written += i as u64;
                 self.fail_at(ERROR_ABRT, lba, remaining - i, lba_mode);
-                return;
+                return i + 1;
             }
         }
         self.stats.sectors_written += n as u64;
@@ -245,6 +297,7 @@ impl DriveState {
         // ATA PIO-out: INTRQ after each block is written (asking for the next one, or
         // signalling completion after the last).
         self.next_out_block(true);
+        n
     }
 
     fn verify(&mut self) {
@@ -270,28 +323,34 @@ impl DriveState {
         }
     }
 
-    /// The guest reads one word from the data register.
-    pub(super) fn read_data(&mut self, backend: &mut dyn DiskBackend) -> Option<u16> {
-        if !matches!(self.transfer, Transfer::In { .. }) || self.pos >= self.len {
+    /// The guest reads one word from the data register at virtual time `now` (nothing
+    /// while BSY: the drive has no data on the bus).
+    pub(super) fn read_data(&mut self, backend: &mut dyn DiskBackend, now: Nanos, timing: DiskTiming) -> Option<u16> {
+        if !matches!(self.transfer, Transfer::In { .. }) || self.pos >= self.len || self.is_busy() {
             return None;
         }
         let word = u16::from_le_bytes([self.buffer[self.pos], self.buffer[self.pos + 1]]);
         self.pos += 2;
         if self.pos == self.len {
-            self.next_in_block(backend);
+            let n = self.next_in_block(backend);
+            self.hold(now, timing.media(false, n));
         }
         Some(word)
     }
 
-    /// The guest writes one word to the data register.
-    pub(super) fn write_data(&mut self, word: u16, backend: &mut dyn DiskBackend) -> bool {
-        if !matches!(self.transfer, Transfer::Out { .. }) || self.pos >= self.len {
+    /// The guest writes one word to the data register at virtual time `now` (ignored
+    /// while BSY).
+    pub(super) fn write_data(&mut self, word: u16, backend: &mut dyn DiskBackend, now: Nanos, timing: DiskTiming) -> bool {
+        if !matches!(self.transfer, Transfer::Out { .. }) || self.pos >= self.len || self.is_busy() {
             return false;
         }
         self.buffer[self.pos..self.pos + 2].copy_from_slice(&word.to_le_bytes());
         self.pos += 2;
         if self.pos == self.len {
-            self.store_out_block(backend);
+            let first = !self.media_started;
+            self.media_started = true;
+            let n = self.store_out_block(backend);
+            self.hold(now, timing.media(first, n));
         }
         true
     }

@@ -3,6 +3,8 @@
 
 use super::disk::{Disk, MAX_SECTORS, SECTOR_SIZE};
 use super::regs::*;
+use super::timing::Busy;
+use crate::devices::Nanos;
 
 /// Guest-visible traffic counters of one drive (the grader's view of disk use).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -17,6 +19,11 @@ pub struct DriveStats {
     pub errors: u64,
     /// Host I/O errors (each also an ERR in the guest).
     pub host_errors: u64,
+    /// Virtual time the drive was busy with commands (BSY held by [`super::DiskTiming`]).
+    pub busy_ns: Nanos,
+    /// Virtual time the CPU sat halted while this drive was busy: time the guest spent
+    /// waiting for the disk with nothing else to run.
+    pub halted_wait_ns: Nanos,
 }
 
 /// A PIO data phase in progress.
@@ -59,6 +66,11 @@ pub struct DriveState {
     pub default_geometry: Geometry,
     /// Geometry used for CHS addressing (INITIALIZE DEVICE PARAMETERS changes it).
     pub current_geometry: Geometry,
+    /// A result held back behind BSY until its time (see `timing`).
+    pub busy: Option<Busy>,
+    /// Whether the current command has moved a sector yet (its first block pays the
+    /// command's own time).
+    pub(super) media_started: bool,
     pub(super) transfer: Transfer,
     pub(super) buffer: Vec<u8>,
     pub(super) pos: usize,
@@ -84,6 +96,8 @@ impl DriveState {
             multiple: 0,
             default_geometry: g,
             current_geometry: g,
+            busy: None,
+            media_started: false,
             transfer: Transfer::Idle,
             buffer: Vec::new(),
             pos: 0,
@@ -113,6 +127,8 @@ impl DriveState {
             multiple: 0,
             default_geometry: geometry,
             current_geometry: geometry,
+            busy: None,
+            media_started: false,
             transfer: Transfer::Idle,
             buffer: vec![0; MAX_MULTIPLE as usize * SECTOR_SIZE],
             pos: 0,
@@ -126,6 +142,7 @@ impl DriveState {
         if !self.present {
             return;
         }
+        self.busy = None;
         self.soft_reset();
         self.regs.features = 0;
         self.multiple = 0;

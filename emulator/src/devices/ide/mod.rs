@@ -11,12 +11,19 @@
 //!
 //! # Timing
 //!
-//! Commands complete instantly in virtual time: there is no seek or rotational delay, so a
-//! command's effects (data ready, DRQ, the interrupt) are visible on the access right after
-//! the command write, and BSY is never observed set after a command. The only time BSY reads
-//! as set is while the guest holds SRST asserted in the device control register, as on real
-//! drives (the reset completes when SRST is released). This keeps the device free of timers
-//! and therefore trivially deterministic.
+//! Commands take virtual time ([`DiskTiming`]: a per-command latency plus a per-sector
+//! transfer time): the drive reads BSY while it works, then shows DRQ and raises the
+//! interrupt, as a PC drive and QEMU do, so a kernel that sleeps on its disk interrupt
+//! really sleeps and other threads run meanwhile. The table of what takes how long, and
+//! how commands written while BSY, resets and nIEN behave, is in `timing`. The machine
+//! treats the controller as a [`Timed`] device: `advance(now)` before every access shows
+//! results whose time has come, and `next_event()` (the earliest held result) ends the
+//! CPU's slice there, so the interrupt arrives at exactly the same instruction on every
+//! run. [`DiskTiming::INSTANT`] (the default of [`IdeController::new`]) makes every
+//! command complete on the access after it, as if the disk took no time.
+//!
+//! BSY also reads as set while the guest holds SRST asserted in the device control
+//! register, as on real drives (the reset completes when SRST is released).
 //!
 //! # Interrupts
 //!
@@ -75,6 +82,7 @@ mod disk;
 mod drive;
 mod identify;
 mod regs;
+mod timing;
 
 pub use channel::ChannelState;
 pub use disk::{
@@ -83,8 +91,9 @@ pub use disk::{
 };
 pub use drive::{DriveState, DriveStats};
 pub use regs::*;
+pub use timing::{Busy, DiskTiming, STATUS_BUSY};
 
-use super::PortDevice;
+use super::{Nanos, PortDevice, Timed};
 use std::io;
 
 /// The controller's whole guest-visible state (disk contents live in the backends).
@@ -92,8 +101,14 @@ use std::io;
 pub struct IdeState {
     pub channels: [ChannelState; 2],
     /// Accesses the controller did not understand (unknown port, wrong size, data register
-    /// use outside a data phase).
+    /// use outside a data phase or while BSY, a command written while BSY).
     pub misses: u64,
+    /// How long commands take.
+    pub timing: DiskTiming,
+    /// The virtual time the controller was last brought up to.
+    pub now: Nanos,
+    /// Virtual time the CPU sat halted while any drive was busy.
+    pub halted_wait_ns: Nanos,
 }
 
 /// One command as seen on the bus, for observers of disk traffic.
@@ -109,6 +124,8 @@ pub struct DiskEvent {
     pub lba: u64,
     /// The sector count register as a count (0 means 256).
     pub count: u16,
+    /// When the command register was written (virtual nanoseconds).
+    pub at: Nanos,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -152,6 +169,8 @@ pub struct IdeController {
     disks: [[Option<Disk>; 2]; 2],
     events: Vec<DiskEvent>,
     log_events: bool,
+    /// A drive went busy since the machine last asked: the next event moved.
+    rescheduled: bool,
 }
 
 impl std::fmt::Debug for IdeController {
@@ -174,12 +193,70 @@ impl IdeController {
                 ChannelState::new(&disks[1], 1),
             ],
             misses: 0,
+            timing: DiskTiming::INSTANT,
+            now: 0,
+            halted_wait_ns: 0,
         };
         IdeController {
             state,
             disks,
             events: Vec::new(),
             log_events: true,
+            rescheduled: false,
+        }
+    }
+
+    /// Sets how long commands take from now on.
+    pub fn set_timing(&mut self, timing: DiskTiming) {
+        self.state.timing = timing;
+    }
+
+    pub fn timing(&self) -> DiskTiming {
+        self.state.timing
+    }
+
+    /// Whether a drive went busy since the last call: the controller's next event moved,
+    /// so the machine must reschedule.
+    pub fn take_rescheduled(&mut self) -> bool {
+        std::mem::take(&mut self.rescheduled)
+    }
+
+    /// Whether reading `port` again would return the same value and change nothing until
+    /// the controller's next event: Alternate Status always, Status once its interrupt is
+    /// acknowledged (a byte read, as a polling loop does). Lets the CPU skip a guest that
+    /// polls BSY.
+    pub fn read_is_stable(&self, port: u16, size: u8) -> bool {
+        if size != 1 {
+            return false;
+        }
+        match decode_port(port) {
+            Some(Target::Control(_)) => true,
+            Some(Target::Command(ch, REG_STATUS)) => {
+                let c = &self.state.channels[ch];
+                !c.drives[c.selected].intrq
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether any drive is working on a command.
+    pub fn any_busy(&self) -> bool {
+        self.state.channels.iter().flat_map(|c| &c.drives).any(DriveState::is_busy)
+    }
+
+    /// The machine skipped `ns` of halted time starting now: counted as time spent waiting
+    /// for the disk, for every drive busy meanwhile (the skip never passes a completion,
+    /// which is an event that ends it).
+    pub fn note_halted(&mut self, ns: Nanos) {
+        let mut any = false;
+        for d in self.state.channels.iter_mut().flat_map(|c| &mut c.drives) {
+            if d.is_busy() {
+                d.stats.halted_wait_ns += ns;
+                any = true;
+            }
+        }
+        if any {
+            self.state.halted_wait_ns += ns;
         }
     }
 
@@ -256,9 +333,15 @@ impl IdeController {
     }
 
     fn command(&mut self, ch: usize, command: u8) {
+        let (now, timing) = (self.state.now, self.state.timing);
         let chan = &mut self.state.channels[ch];
         if chan.in_reset() {
             return; // BSY: ATA devices ignore commands until reset completes
+        }
+        if chan.drives[chan.selected].is_busy() || (command == CMD_EXECUTE_DIAGNOSTIC && chan.drives.iter().any(DriveState::is_busy)) {
+            // ATA forbids writing the Command register while BSY; drives (and QEMU) ignore it.
+            self.state.misses += 1;
+            return;
         }
         if command == CMD_EXECUTE_DIAGNOSTIC {
             // Executed by both devices whichever is selected; device 0 reports for both and
@@ -272,6 +355,10 @@ impl IdeController {
             }
             chan.selected = 0;
             chan.drives[0].intrq = chan.drives[0].present;
+            for d in chan.drives.iter_mut().filter(|d| d.present) {
+                d.hold(now, timing.command_ns);
+            }
+            self.rescheduled |= timing.command_ns > 0;
             return;
         }
         let sel = chan.selected;
@@ -281,9 +368,10 @@ impl IdeController {
         self.log(ch, sel, command);
         let drive = &mut self.state.channels[ch].drives[sel];
         match self.disks[ch][sel].as_mut() {
-            Some(disk) => drive.execute(command, disk.backend_mut()),
+            Some(disk) => drive.execute(command, disk.backend_mut(), now, timing),
             None => drive.fail(ERROR_ABRT), // unreachable by construction
         }
+        self.rescheduled |= drive.is_busy();
     }
 
     fn log(&mut self, ch: usize, drive: usize, command: u8) {
@@ -297,16 +385,19 @@ impl IdeController {
             command,
             lba: d.start_address().unwrap_or(u64::MAX),
             count: d.sector_count() as u16,
+            at: self.state.now,
         });
     }
 
     fn read_data_word(&mut self, ch: usize) -> u16 {
         let sel = self.state.channels[ch].selected;
         let drive = &mut self.state.channels[ch].drives[sel];
+        let (now, timing) = (self.state.now, self.state.timing);
         let word = match self.disks[ch][sel].as_mut() {
-            Some(disk) if drive.present => drive.read_data(disk.backend_mut()),
+            Some(disk) if drive.present => drive.read_data(disk.backend_mut(), now, timing),
             _ => None,
         };
+        self.rescheduled |= drive.is_busy();
         word.unwrap_or_else(|| {
             self.state.misses += 1;
             0xffff
@@ -316,10 +407,12 @@ impl IdeController {
     fn write_data_word(&mut self, ch: usize, word: u16) {
         let sel = self.state.channels[ch].selected;
         let drive = &mut self.state.channels[ch].drives[sel];
+        let (now, timing) = (self.state.now, self.state.timing);
         let ok = match self.disks[ch][sel].as_mut() {
-            Some(disk) if drive.present => drive.write_data(word, disk.backend_mut()),
+            Some(disk) if drive.present => drive.write_data(word, disk.backend_mut(), now, timing),
             _ => false,
         };
+        self.rescheduled |= drive.is_busy();
         if !ok {
             self.state.misses += 1;
         }
@@ -386,8 +479,24 @@ impl PortDevice for IdeController {
                 self.command(ch, value as u8)
             }
             Target::Command(ch, reg) => self.state.channels[ch].write_register(reg, value as u8),
-            Target::Control(ch) => self.state.channels[ch].write_control(value as u8),
+            Target::Control(ch) => self.state.channels[ch].write_control(value as u8, self.state.now),
         }
+    }
+}
+
+impl Timed for IdeController {
+    fn advance(&mut self, now: Nanos) {
+        if now <= self.state.now {
+            return;
+        }
+        self.state.now = now;
+        for d in self.state.channels.iter_mut().flat_map(|c| &mut c.drives) {
+            d.advance(now);
+        }
+    }
+
+    fn next_event(&self) -> Option<Nanos> {
+        self.state.channels.iter().flat_map(|c| &c.drives).filter_map(|d| d.busy.map(|b| b.until)).min()
     }
 }
 

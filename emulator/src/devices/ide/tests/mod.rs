@@ -148,3 +148,4 @@ const POSITIONS: [(usize, usize); 4] = [(0, 0), (0, 1), (1, 0), (1, 1)];
 mod protocol;
 mod robustness;
 mod transfers;
+mod timing;

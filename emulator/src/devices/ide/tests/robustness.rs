@@ -170,14 +170,16 @@ fn commands_are_logged_and_traffic_counted() {
                 drive: 1,
                 command: CMD_READ_SECTORS,
                 lba: 0x123,
-                count: 2
+                count: 2,
+                at: 0
             },
             DiskEvent {
                 channel: 0,
                 drive: 1,
                 command: CMD_WRITE_SECTORS,
                 lba: 77,
-                count: 256
+                count: 256,
+                at: 0
             },
         ]
     );
