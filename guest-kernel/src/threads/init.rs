@@ -67,6 +67,7 @@ pub extern "C" fn main() -> ! {
     // nothing when absent, so this kernel always does.
     ide::init();
     filesys::filesys_init(FORMAT_FILESYS.load(Ordering::Relaxed));
+    crate::vm::init();
     println!("Boot complete.");
 
     run_actions(actions);
