@@ -160,7 +160,7 @@ pub fn setup_stack(spt: &mut Spt, pt: &mut PageTable, args: &[&str]) -> Result<(
     };
     crate::arch::io::with_frame(kva, |frame| frame.copy_from_slice(&page));
     if !pt.map(bottom, kva, true) {
-        vm::frame::free(kva);
+        vm::frame::release(kva, (thread::thread_tid(), bottom));
         return Err("out of memory");
     }
     spt.add(bottom, true, Uninit::Zero);

@@ -131,7 +131,7 @@ fn load_program(args: &[String]) -> Option<Image> {
         Ok((entry, sp, argv, stack_frame)) => Some(Image { pt, spt, exec: file.unwrap(), entry, sp, argv, stack_frame }),
         Err(why) => {
             println!("load: {name}: {why}");
-            vm::destroy(spt, None);
+            vm::destroy(spt, None, thread::thread_tid());
             None
         }
     }
@@ -232,16 +232,8 @@ fn fork_child(parent: Tid, name: String, regs: IntrFrame, me: Arc<Child>, fork: 
         return None;
     };
     let tid = thread::thread_tid();
-    // The child shares the executable (its untouched pages read from it, and it stays
-    // write-denied while either process runs it).
-    let spt = PageTable::new().and_then(|mut pt| vm::copy_spt(parent, tid, &mut pt).map(|spt| (pt, spt)));
-    let Some((pt, spt)) = spt else {
-        drop(files);
-        drop(exec);
-        fail(&me, &fork);
-        return None;
-    };
-    // Parent file → its copy, so descriptors sharing a file share the copy.
+    // Files are duplicated first (the file system may sleep); descriptors the parent
+    // dup'd share one copy, as they share one file in the parent.
     let mut copies: BTreeMap<*const Mutex<File>, Arc<Mutex<File>>> = BTreeMap::new();
     let mut table = BTreeMap::new();
     for (fd, entry) in files {
@@ -255,10 +247,23 @@ fn fork_child(parent: Tid, name: String, regs: IntrFrame, me: Arc<Child>, fork: 
         table.insert(fd, new);
     }
     drop(copies);
+    // The child shares the executable (its untouched pages read from it, and it stays
+    // write-denied while either process runs it). The VM lock is held until the child's
+    // record is in PROCS (see `vm::copy_spt`).
+    let vm_lock = vm::VmGuard::lock();
+    let spt = PageTable::new().and_then(|mut pt| vm::copy_spt(&vm_lock, parent, tid, &mut pt).map(|spt| (pt, spt)));
+    let Some((pt, spt)) = spt else {
+        drop(vm_lock);
+        drop(table);
+        drop(exec);
+        fail(&me, &fork);
+        return None;
+    };
     let root = pt.root();
     let frames = vm::frames_of(&spt);
     let proc = Process { name, pt, spt, user_rsp, files: table, exec, me, children: BTreeMap::new() };
     PROCS.with(|p| p.insert(tid, proc));
+    drop(vm_lock);
     vm::install_done(&frames);
     drop(frames);
     thread::thread_set_pml4(root);
@@ -289,7 +294,7 @@ pub fn process_exec(cmdline: String) {
             (core::mem::replace(&mut p.pt, img.pt), core::mem::replace(&mut p.spt, img.spt), p.exec.replace(img.exec))
         });
         thread::thread_set_pml4(root);
-        vm::destroy_locked(&vm_lock, old_spt, Some(&old_pt));
+        vm::destroy_locked(&vm_lock, old_spt, Some(&old_pt), thread::thread_tid());
         (old_pt, old_exec)
     };
     vm::install_done(&[img.stack_frame]);
@@ -327,7 +332,7 @@ pub fn process_exit(status: i32) -> ! {
         .expect("process_exit: not a user process");
     thread::thread_set_pml4(0);
     let Process { name, pt, spt, user_rsp: _, files, exec, me, children } = proc;
-    vm::destroy_locked(&vm_lock, spt, Some(&pt));
+    vm::destroy_locked(&vm_lock, spt, Some(&pt), tid);
     drop(vm_lock);
     drop(pt);
     drop(files);

@@ -10,14 +10,15 @@ pub struct Anon {
     pub slot: Option<usize>,
 }
 
-/// Writes the page at `kva` out to a fresh swap slot; None if swap is full or absent.
-pub fn swap_out(kva: u64) -> Option<usize> {
-    let slot = swap::alloc()?;
+/// Writes the page at `kva`, shared by `pages` user pages, out to a fresh swap slot;
+/// None if swap is full or absent.
+pub fn swap_out(kva: u64, pages: u16) -> Option<usize> {
+    let slot = swap::alloc(pages)?;
     swap::write(slot, kva);
     Some(slot)
 }
 
-/// Reads `slot` back into the page at `kva` and frees the slot.
+/// Reads `slot` back into the page at `kva`; this page no longer needs the slot.
 pub fn swap_in(slot: usize, kva: u64) {
     swap::read(slot, kva);
     swap::free(slot);

@@ -142,9 +142,13 @@ fn is_stack_growth(va: u64, rsp: u64) -> bool {
 
 /// What a fault must do, decided with the process record in hand.
 enum Plan {
-    /// The page is resident already.
+    /// The page is resident and the access allowed already.
     Done,
     Kill,
+    /// A write to a copy-on-write page whose frame nobody else shares any more.
+    MakeWritable,
+    /// A write to a copy-on-write page: copy this shared frame into one of our own.
+    Copy(u64),
     /// Fill a new frame this way, then map it.
     Fill(Fill),
 }
@@ -155,44 +159,94 @@ enum Fill {
     File(FilePage),
 }
 
+/// Decides what a fault at `va` (in page `page_va`) of process `p` needs.
+fn decide(p: &mut crate::userprog::process::Process, page_va: u64, va: u64, write: bool, rsp: u64) -> Plan {
+    if !p.spt.contains(page_va) {
+        if !is_stack_growth(va, rsp) {
+            return Plan::Kill;
+        }
+        p.spt.add(page_va, true, Uninit::Zero);
+    }
+    let page = p.spt.pages.get(&page_va).unwrap();
+    if write && !page.writable {
+        return Plan::Kill;
+    }
+    if let Some(kva) = page.frame {
+        let mapped_writable = p.pt.translate(page_va).is_some_and(|(_, w)| w);
+        return match (write && !mapped_writable, frame::owner_count(kva)) {
+            (false, _) => Plan::Done,
+            (true, 1) => Plan::MakeWritable,
+            (true, _) => Plan::Copy(kva),
+        };
+    }
+    Plan::Fill(match &page.kind {
+        Kind::Uninit(u) => Fill::Init(u.clone()),
+        Kind::Anon(Anon { slot: Some(s) }) => Fill::Swap(*s),
+        Kind::Anon(Anon { slot: None }) => unreachable!("an anonymous page with no frame and no slot"),
+        Kind::File(f) => Fill::File(f.clone()),
+    })
+}
+
 /// Resolves a fault at user address `va` of the running process (`vm_try_handle_fault`):
-/// loads the page (growing the stack if `va` is just below `rsp`) and maps it. False if
-/// the access is not allowed: no such page, or a write to a read-only one; the caller
-/// then kills the process.
+/// loads the page (growing the stack if `va` is just below `rsp`) and maps it, or gives
+/// a writer its own copy of a page shared copy-on-write. False if the access is not
+/// allowed: no such page, or a write to a read-only one; the caller then kills the
+/// process.
 pub fn handle_fault(va: u64, write: bool, rsp: u64) -> bool {
     if va >= USER_LIMIT {
         return false;
     }
     let page_va = va & !(PGSIZE - 1);
+    let me = (thread::thread_tid(), page_va);
     let _vm = VmGuard::lock();
-    let plan = with_current(|p| {
-        if !p.spt.contains(page_va) {
-            if !is_stack_growth(va, rsp) {
-                return Plan::Kill;
+    // Taking a frame may evict (this page, or the frame it shares), so the plan is made
+    // again once the frame is in hand.
+    let mut spare: Option<u64> = None;
+    loop {
+        let plan = with_current(|p| decide(p, page_va, va, write, rsp));
+        let kva = match (&plan, spare) {
+            (Plan::Done | Plan::Kill | Plan::MakeWritable, _) => {
+                if let Some(k) = spare {
+                    frame::release(k, me);
+                }
+                return match plan {
+                    Plan::Kill => false,
+                    Plan::MakeWritable => {
+                        with_current(|p| p.pt.set_writable(page_va, true));
+                        true
+                    }
+                    _ => true,
+                };
             }
-            p.spt.add(page_va, true, Uninit::Zero);
-        }
-        let page = p.spt.get_mut(page_va).unwrap();
-        if write && !page.writable {
-            return Plan::Kill;
-        }
-        if page.frame.is_some() {
-            return Plan::Done;
-        }
-        Plan::Fill(match &page.kind {
-            Kind::Uninit(u) => Fill::Init(u.clone()),
-            Kind::Anon(Anon { slot: Some(s) }) => Fill::Swap(*s),
-            Kind::Anon(Anon { slot: None }) => unreachable!("an anonymous page with no frame and no slot"),
-            Kind::File(f) => Fill::File(f.clone()),
-        })
-    });
-    let fill = match plan {
-        Plan::Done => return true,
-        Plan::Kill => return false,
-        Plan::Fill(f) => f,
-    };
-    let tid = thread::thread_tid();
-    let Some(kva) = frame_for((tid, page_va)) else { return false };
+            (_, None) => {
+                spare = Some(match frame_for(me) {
+                    Some(k) => k,
+                    None => return false,
+                });
+                continue;
+            }
+            (_, Some(k)) => k,
+        };
+        return match plan {
+            Plan::Copy(from) => {
+                crate::arch::io::copy_frame(from, kva);
+                with_current(|p| {
+                    p.pt.unmap(page_va);
+                    p.spt.get_mut(page_va).unwrap().frame = Some(kva);
+                    p.pt.map(page_va, kva, true)
+                });
+                frame::release(from, me);
+                frame::unpin(kva);
+                true
+            }
+            Plan::Fill(fill) => fill_page(fill, kva, page_va, me),
+            _ => unreachable!(),
+        };
+    }
+}
+
+/// Fills frame `kva` for the absent page `page_va` of the running process and maps it.
+fn fill_page(fill: Fill, kva: u64, page_va: u64, me: frame::Owner) -> bool {
     let ok = match &fill {
         Fill::Init(u) => u.initialize(kva),
         Fill::Swap(slot) => {
@@ -214,7 +268,7 @@ pub fn handle_fault(va: u64, write: bool, rsp: u64) -> bool {
             p.pt.map(page_va, kva, page.writable)
         });
     if !installed {
-        // The slot (if any) was freed by swap_in and the page now lives nowhere: the
+        // The slot (if any) was given up by swap_in and the page now lives nowhere: the
         // process dies anyway.
         with_current(|p| {
             if let Some(page) = p.spt.get_mut(page_va) {
@@ -222,16 +276,16 @@ pub fn handle_fault(va: u64, write: bool, rsp: u64) -> bool {
                 page.kind = Kind::Uninit(Uninit::Zero);
             }
         });
-        frame::free(kva);
+        frame::release(kva, me);
         return false;
     }
     frame::unpin(kva);
     true
 }
 
-/// A pinned frame for `owner`: a free one, or one taken from another page by eviction.
+/// A pinned frame for `owner`: a free one, or one taken from other pages by eviction.
 /// Must be called with the VM lock held.
-pub fn frame_for(owner: (Tid, u64)) -> Option<u64> {
+pub fn frame_for(owner: frame::Owner) -> Option<u64> {
     if let Some(kva) = frame::take_free(owner) {
         return Some(kva);
     }
@@ -240,57 +294,67 @@ pub fn frame_for(owner: (Tid, u64)) -> Option<u64> {
     Some(kva)
 }
 
-/// Evicts a resident page by the clock (second chance on the accessed bit); returns its
-/// frame, pinned. None if no page can go (all pinned, or swap full).
+/// Evicts a resident frame by the clock (second chance on the accessed bits of every
+/// page it backs); returns it, pinned, with no owner. None if nothing can go (all
+/// pinned, or swap full).
 fn evict() -> Option<u64> {
     // Two sweeps: the first may only clear accessed bits.
     for _ in 0..2 * frame::count() + 1 {
-        let (kva, (tid, va)) = frame::next_candidate()?;
-        let accessed = PROCS.with(|ps| ps.get_mut(&tid).map(|p| p.pt.test_and_clear_accessed(va)));
-        match accessed {
-            Some(false) => {}
-            Some(true) => continue,
-            None => unreachable!("frame {kva:#x} owned by a process that is gone"),
-        }
-        if !frame::try_pin(kva) {
+        let (kva, owners) = frame::next_candidate()?;
+        let accessed = PROCS.with(|ps| {
+            owners.iter().fold(false, |any, &(tid, va)| {
+                let p = ps.get_mut(&tid).unwrap_or_else(|| panic!("frame {kva:#x} owned by a process that is gone"));
+                p.pt.test_and_clear_accessed(va) | any
+            })
+        });
+        if accessed || !frame::try_pin(kva) {
             continue;
         }
-        // Unmap first, so the owner cannot change the page while it is written out.
+        // Unmap first, so no owner can change the page while it is written out.
         let (dirty, file) = PROCS.with(|ps| {
-            let p = ps.get_mut(&tid).unwrap();
-            let dirty = p.pt.unmap(va).is_some_and(|u| u.dirty);
-            let page = p.spt.get_mut(va).unwrap();
-            let file = match &page.kind {
-                Kind::File(f) => Some(f.clone()),
-                _ => None,
-            };
-            if file.is_some() {
+            let mut dirty = false;
+            let mut file = None;
+            for &(tid, va) in &owners {
+                let p = ps.get_mut(&tid).unwrap();
+                dirty |= p.pt.unmap(va).is_some_and(|u| u.dirty);
+                let page = p.spt.get_mut(va).unwrap();
                 page.frame = None;
+                if let Kind::File(f) = &page.kind {
+                    file = Some(f.clone());
+                }
             }
             (dirty, file)
         });
         if let Some(f) = file {
-            // A file page goes back to its file if written, and is read again later.
+            // A file page (never shared) goes back to its file if written, and is read
+            // again when needed.
             if dirty {
                 f.write_back(kva);
             }
+            frame::clear_owners(kva);
             return Some(kva);
         }
-        let Some(slot) = anon::swap_out(kva) else {
-            // Swap is full: put it back and give up.
-            PROCS.with(|ps| {
+        let slot = anon::swap_out(kva, owners.len() as u16);
+        PROCS.with(|ps| {
+            for &(tid, va) in &owners {
                 let p = ps.get_mut(&tid).unwrap();
-                let w = p.spt.get_mut(va).unwrap().writable;
-                p.pt.map(va, kva, w);
-            });
+                let page = p.spt.get_mut(va).unwrap();
+                match slot {
+                    Some(s) => page.kind = Kind::Anon(Anon { slot: Some(s) }),
+                    None => {
+                        // Swap is full: everything goes back as it was (read-only if
+                        // still shared).
+                        page.frame = Some(kva);
+                        p.pt.map(va, kva, page.writable && owners.len() == 1);
+                    }
+                }
+            }
+        });
+        if slot.is_none() {
             frame::unpin(kva);
             return None;
-        };
-        PROCS.with(|ps| {
-            let page = ps.get_mut(&tid).unwrap().spt.get_mut(va).unwrap();
-            page.frame = None;
-            page.kind = Kind::Anon(Anon { slot: Some(slot) });
-        });
+        }
+        frame::clear_owners(kva);
         return Some(kva);
     }
     None
@@ -352,56 +416,74 @@ pub fn check(va: u64, len: u64, write: bool, rsp: u64) -> bool {
     })
 }
 
-/// Makes `owner`'s copy of the pages of `parent` (fork): untouched pages stay untouched,
-/// resident and swapped pages are copied into frames of their own, mapped in `pt`. The
-/// frames stay pinned until `install_done`. None when memory runs out (whatever was
-/// copied is freed).
-pub fn copy_spt(parent: Tid, child: Tid, pt: &mut PageTable) -> Option<Spt> {
-    let _vm = VmGuard::lock();
+/// Makes `child`'s copy of the pages of `parent` (fork), mapped in `pt`: untouched pages
+/// stay untouched; anonymous pages are shared copy-on-write (the frame, or the swap
+/// slot, gets a second user; both processes map a resident one read-only, and the first
+/// to write gets its own copy); the resident pages of mappings are copied into frames of
+/// their own, pinned until `install_done`. The caller holds the VM lock (`_vm`) until
+/// the child's record is in `PROCS`, since the clock may then meet the child among a
+/// shared frame's owners. None when memory runs out (whatever was copied is freed).
+pub fn copy_spt(vm: &VmGuard, parent: Tid, child: Tid, pt: &mut PageTable) -> Option<Spt> {
     let (keys, mappings): (Vec<u64>, BTreeMap<u64, u64>) = PROCS.with(|ps| ps.get(&parent).map(|p| (p.spt.pages.keys().copied().collect(), p.spt.mappings.clone())))?;
     let mut spt = Spt::new();
     spt.mappings = mappings;
     for va in keys {
-        let (writable, kind, resident) = PROCS.with(|ps| {
-            let page = ps.get_mut(&parent).unwrap().spt.get_mut(va).unwrap();
-            (page.writable, page.kind.clone(), page.frame.is_some())
+        // Shares what can be shared; returns the page to copy into a frame otherwise.
+        let copy = PROCS.with(|ps| {
+            let par = ps.get_mut(&parent).unwrap();
+            let page = par.spt.pages.get(&va).unwrap();
+            let (writable, kind) = (page.writable, page.kind.clone());
+            match (page.frame, &kind) {
+                (None, Kind::Anon(Anon { slot: Some(s) })) => {
+                    swap::share(*s);
+                    spt.pages.insert(va, Page { writable, frame: None, kind });
+                    Ok(true)
+                }
+                (None, _) => {
+                    spt.pages.insert(va, Page { writable, frame: None, kind });
+                    Ok(true)
+                }
+                (Some(kva), Kind::Anon(_)) => {
+                    if !pt.map(va, kva, false) {
+                        return Ok(false);
+                    }
+                    par.pt.set_writable(va, false);
+                    frame::share(kva, (child, va));
+                    spt.pages.insert(va, Page { writable, frame: Some(kva), kind });
+                    Ok(true)
+                }
+                (Some(_), _) => Err((writable, kind)),
+            }
         });
-        match (&kind, resident) {
-            (Kind::Uninit(u), false) => {
-                spt.add(va, writable, u.clone());
-                continue;
+        let (writable, kind) = match copy {
+            Ok(true) => continue,
+            Ok(false) => {
+                destroy_locked(vm, spt, None, child);
+                return None;
             }
-            (Kind::File(_), false) => {
-                spt.pages.insert(va, Page { writable, frame: None, kind: kind.clone() });
-                continue;
-            }
-            _ => {}
-        }
+            Err(w_k) => w_k,
+        };
         let Some(kva) = frame_for((child, va)) else {
-            destroy_locked(&_vm, spt, None);
+            destroy_locked(vm, spt, None, child);
             return None;
         };
-        // Our frame may have come from evicting this very page: look again.
-        let slot = PROCS.with(|ps| {
-            let page = ps.get_mut(&parent).unwrap().spt.get_mut(va).unwrap();
-            match (page.frame, &page.kind) {
-                (Some(from), _) => {
-                    // The parent's page is resident and cannot change: the parent
-                    // waits in fork, and this runs with interrupts off.
-                    crate::arch::io::copy_frame(from, kva);
-                    None
-                }
-                (None, Kind::Anon(Anon { slot: Some(s) })) => Some(*s),
-                _ => unreachable!("a copied page with no frame and no slot"),
+        // Our frame may have come from evicting this very page: then it is in its file
+        // again, and the child reads it from there.
+        let copied = PROCS.with(|ps| match ps.get(&parent).unwrap().spt.pages.get(&va).unwrap().frame {
+            Some(from) => {
+                crate::arch::io::copy_frame(from, kva);
+                true
             }
+            None => false,
         });
-        if let Some(s) = slot {
-            swap::read(s, kva);
+        if !copied {
+            frame::release(kva, (child, va));
+            spt.pages.insert(va, Page { writable, frame: None, kind });
+            continue;
         }
-        let kind = if let Kind::File(f) = kind { Kind::File(f) } else { Kind::Anon(Anon::default()) };
         spt.pages.insert(va, Page { writable, frame: Some(kva), kind });
         if !pt.map(va, kva, writable) {
-            destroy_locked(&_vm, spt, None);
+            destroy_locked(vm, spt, None, child);
             return None;
         }
     }
@@ -421,31 +503,32 @@ pub fn frames_of(spt: &Spt) -> Vec<u64> {
     spt.pages.values().filter_map(|p| p.frame).collect()
 }
 
-/// Frees every frame and swap slot of `spt` (`supplemental_page_table_kill`), which no
-/// process record holds, writing back the written pages of its mappings (whether a page
-/// was written is read from `pt`, the table it was mapped in).
-pub fn destroy(spt: Spt, pt: Option<&PageTable>) {
+/// Frees every frame and swap slot of `spt` (`supplemental_page_table_kill`), the table
+/// of process `tid`, which no process record holds any more, writing back the written
+/// pages of its mappings (whether a page was written is read from `pt`, the table it was
+/// mapped in). Frames and slots shared copy-on-write stay with their other users.
+pub fn destroy(spt: Spt, pt: Option<&PageTable>, tid: Tid) {
     let vm = VmGuard::lock();
-    destroy_locked(&vm, spt, pt);
+    destroy_locked(&vm, spt, pt, tid);
 }
 
 /// `destroy` with the VM lock already held (`_vm` proves it).
-pub fn destroy_locked(_vm: &VmGuard, spt: Spt, pt: Option<&PageTable>) {
+pub fn destroy_locked(_vm: &VmGuard, spt: Spt, pt: Option<&PageTable>, tid: Tid) {
     for (va, page) in spt.pages {
-        free_page(va, page, pt);
+        free_page(va, page, pt, tid);
     }
 }
 
-/// Frees one page that has left its table (written back first if it is a written page
-/// of a mapping).
-fn free_page(va: u64, page: Page, pt: Option<&PageTable>) {
+/// Frees one page of process `tid` that has left its table (written back first if it is
+/// a written page of a mapping).
+fn free_page(va: u64, page: Page, pt: Option<&PageTable>, tid: Tid) {
     if let Some(kva) = page.frame {
         if let Kind::File(f) = &page.kind {
             if pt.is_some_and(|pt| pt.is_dirty(va)) {
                 f.write_back(kva);
             }
         }
-        frame::free(kva);
+        frame::release(kva, (tid, va));
     }
     if let Kind::Anon(Anon { slot: Some(s) }) = page.kind {
         swap::free(s);
@@ -498,7 +581,7 @@ pub fn munmap(addr: u64) {
                     f.write_back(kva);
                 }
             }
-            free_page(va, page, None);
+            free_page(va, page, None, thread::thread_tid());
         }
     }
 }

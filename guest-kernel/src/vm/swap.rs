@@ -1,6 +1,7 @@
-//! Swap slots on the swap disk (hd1:1, role `Swap`): page-sized runs of 8 sectors, handed
-//! out from a bitmap. Reading or writing a slot sleeps on the disk; the bitmap is only
-//! touched with interrupts off.
+//! Swap slots on the swap disk (hd1:1, role `Swap`): page-sized runs of 8 sectors, each
+//! with a count of the pages stored in it (more than one when pages shared copy-on-write
+//! were evicted together). Reading or writing a slot sleeps on the disk; the counts are
+//! only touched with interrupts off.
 
 use alloc::vec::Vec;
 
@@ -12,13 +13,14 @@ use crate::threads::palloc::PGSIZE;
 const SECTORS_PER_SLOT: u32 = (PGSIZE / SECTOR_SIZE as u64) as u32;
 
 struct Slots {
-    /// One bit per slot, set when in use.
-    used: Vec<u64>,
-    count: usize,
+    /// Pages stored in each slot (0: free).
+    users: Vec<u16>,
+    /// Where to start looking for a free slot.
+    next: usize,
     free: usize,
 }
 
-static SLOTS: IrqCell<Slots> = IrqCell::new(Slots { used: Vec::new(), count: 0, free: 0 });
+static SLOTS: IrqCell<Slots> = IrqCell::new(Slots { users: Vec::new(), next: 0, free: 0 });
 
 fn disk() -> Option<&'static Block> {
     block::block_get_role(Role::Swap)
@@ -28,38 +30,45 @@ fn disk() -> Option<&'static Block> {
 pub fn init() {
     let count = disk().map_or(0, |d| (d.size() / SECTORS_PER_SLOT) as usize);
     SLOTS.with(|s| {
-        s.used = alloc::vec![0; count.div_ceil(64)];
-        s.count = count;
+        s.users = alloc::vec![0; count];
+        s.next = 0;
         s.free = count;
     });
 }
 
 /// (free slots, all slots).
 pub fn stats() -> (usize, usize) {
-    SLOTS.with(|s| (s.free, s.count))
+    SLOTS.with(|s| (s.free, s.users.len()))
 }
 
-/// Takes a free slot; None when the swap disk is full or absent.
-pub fn alloc() -> Option<usize> {
+/// Takes a free slot for `pages` pages; None when the swap disk is full or absent.
+pub fn alloc(pages: u16) -> Option<usize> {
     SLOTS.with(|s| {
-        let word = s.used.iter().position(|&w| w != u64::MAX)?;
-        let bit = (!s.used[word]).trailing_zeros() as usize;
-        let slot = word * 64 + bit;
-        if slot >= s.count {
-            return None;
-        }
-        s.used[word] |= 1 << bit;
+        let n = s.users.len();
+        let slot = (0..n).map(|i| (s.next + i) % n).find(|&i| s.users[i] == 0)?;
+        s.users[slot] = pages;
+        s.next = (slot + 1) % n;
         s.free -= 1;
         Some(slot)
     })
 }
 
-/// Gives `slot` back.
+/// One page stored in `slot` no longer needs it; the slot is free once none does.
 pub fn free(slot: usize) {
     SLOTS.with(|s| {
-        assert!(s.used[slot / 64] & (1 << (slot % 64)) != 0, "swap slot {slot} freed twice");
-        s.used[slot / 64] &= !(1 << (slot % 64));
-        s.free += 1;
+        assert!(s.users[slot] > 0, "swap slot {slot} freed twice");
+        s.users[slot] -= 1;
+        if s.users[slot] == 0 {
+            s.free += 1;
+        }
+    });
+}
+
+/// One more page (a fork's copy-on-write copy) is stored in `slot`.
+pub fn share(slot: usize) {
+    SLOTS.with(|s| {
+        assert!(s.users[slot] > 0, "sharing free swap slot {slot}");
+        s.users[slot] += 1;
     });
 }
 
