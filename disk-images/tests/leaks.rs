@@ -24,15 +24,17 @@ fn figures(console: &str, prefix: &str) -> Vec<u64> {
     line.split(|c: char| !c.is_ascii_digit()).filter(|w| !w.is_empty()).map(|w| w.parse().unwrap()).collect()
 }
 
-/// (free kernel pages, free user pages, heap bytes, heap blocks) before the first
-/// program and at power-off.
+/// (free kernel pages, free user pages, heap bytes, heap blocks, frames in use, free swap
+/// slots, swap slots) before the first program and at power-off.
 fn before_and_after(console: &str) -> (Vec<u64>, Vec<u64>) {
     let mut before = figures(console, "Palloc before user programs: ");
     before.extend(figures(console, "Heap before user programs: "));
+    before.extend(figures(console, "Frames before user programs: "));
     let mut after = figures(console, "Palloc: ");
     after.extend(figures(console, "Heap: "));
-    assert_eq!(before.len(), 4, "{console}");
-    assert_eq!(after.len(), 4, "{console}");
+    after.extend(figures(console, "Frames: "));
+    assert_eq!(before.len(), 7, "{console}");
+    assert_eq!(after.len(), 7, "{console}");
     (before, after)
 }
 
