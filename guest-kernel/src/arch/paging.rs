@@ -238,3 +238,29 @@ impl Drop for PageTable {
         free_level(self.pml4, 4);
     }
 }
+
+/// For the kernel's own tests: reads (or, if `write`, rewrites) the byte at user address
+/// `va` through `pt`, as a user access would, so the hardware sets the page's accessed
+/// (and dirty) bits. Returns the byte. The page must be mapped (writable for a write) to
+/// a frame the caller owns.
+pub fn probe_user(pt: &PageTable, va: u64, write: bool) -> u8 {
+    let (_, writable) = pt.translate(va).expect("probe_user: page not mapped");
+    assert!(writable || !write, "probe_user: write to a read-only page");
+    let old = super::cpu::cr3();
+    super::cpu::without_interrupts(|| {
+        load_cr3(pt.root());
+        // SAFETY: `va` is mapped in the active table (checked above) to a frame the caller
+        // owns, with no Rust reference to it; the kernel may read and write user pages
+        // (no SMAP). Interrupts are off, so nothing runs on this table meanwhile.
+        let b = unsafe {
+            let p = va as *mut u8;
+            let b = p.read_volatile();
+            if write {
+                p.write_volatile(b);
+            }
+            b
+        };
+        load_cr3(old & ADDR_MASK);
+        b
+    })
+}
