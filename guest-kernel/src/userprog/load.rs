@@ -95,6 +95,17 @@ pub fn load(spt: &mut Spt, file: &Arc<File>) -> Result<u64, &'static str> {
     if file.read_at(&mut ph, phoff as u32) != ph.len() {
         return Err("cannot read program headers");
     }
+    // Every page of every segment gets a table entry: claim their heap first, so that a
+    // file with a huge segment is refused instead of exhausting the kernel's heap.
+    let mut pages = 0u64;
+    for h in ph.chunks(56) {
+        if u32_at(h, 0) == PT_LOAD {
+            let (vaddr, memsz) = (u64_at(h, 16), u64_at(h, 40));
+            let end = vaddr.checked_add(memsz).filter(|&e| e <= USER_LIMIT).ok_or("bad segment")?;
+            pages += end.div_ceil(PGSIZE) - vaddr / PGSIZE;
+        }
+    }
+    let _claim = vm::claim_entries(pages).ok_or("out of memory")?;
     let mut loaded = false;
     for h in ph.chunks(56) {
         let (ty, flags) = (u32_at(h, 0), u32_at(h, 4));

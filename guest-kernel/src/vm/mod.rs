@@ -33,7 +33,7 @@ use alloc::vec::Vec;
 use crate::arch::io::vtop;
 use crate::arch::paging::{BadAddress, PageTable, USER_LIMIT};
 use crate::threads::interrupt::{self, IntrFrame};
-use crate::threads::palloc::PGSIZE;
+use crate::threads::palloc::{self, PGSIZE};
 use crate::threads::synch::{sema_down, sema_up, Semaphore};
 use crate::threads::thread::{self, Tid};
 use crate::userprog::load::USER_STACK;
@@ -101,6 +101,19 @@ impl Spt {
     }
 }
 
+/// Supplemental-page-table entries per page of heap, counted low (an entry, its share of
+/// a tree node and a segment's piece list take under 128 bytes).
+const ENTRIES_PER_HEAP_PAGE: u64 = 32;
+
+/// Claims the heap that `entries` new page-table entries need, so that a program cannot
+/// make the kernel's heap run out (which would abort the kernel) with a huge mapping, a
+/// huge segment or a fork of a huge process: the call fails cleanly instead while the
+/// claim cannot be had (see `palloc::claim_heap`).
+pub fn claim_entries(entries: u64) -> Option<palloc::HeapClaim> {
+    let pages = entries.div_ceil(ENTRIES_PER_HEAP_PAGE) + 1;
+    palloc::claim_heap(usize::try_from(pages).ok()?)
+}
+
 /// Serialises faults, eviction, fork's copy and teardown (see the module docs).
 static VM_LOCK: Semaphore = Semaphore::new(1);
 
@@ -162,7 +175,9 @@ enum Fill {
 /// Decides what a fault at `va` (in page `page_va`) of process `p` needs.
 fn decide(p: &mut crate::userprog::process::Process, page_va: u64, va: u64, write: bool, rsp: u64) -> Plan {
     if !p.spt.contains(page_va) {
-        if !is_stack_growth(va, rsp) {
+        // A new stack page's entry comes from the heap: none while the kernel pool is
+        // down to its reserve.
+        if !is_stack_growth(va, rsp) || palloc::kernel_low() {
             return Plan::Kill;
         }
         p.spt.add(page_va, true, Uninit::Zero);
@@ -425,6 +440,7 @@ pub fn check(va: u64, len: u64, write: bool, rsp: u64) -> bool {
 /// shared frame's owners. None when memory runs out (whatever was copied is freed).
 pub fn copy_spt(vm: &VmGuard, parent: Tid, child: Tid, pt: &mut PageTable) -> Option<Spt> {
     let (keys, mappings): (Vec<u64>, BTreeMap<u64, u64>) = PROCS.with(|ps| ps.get(&parent).map(|p| (p.spt.pages.keys().copied().collect(), p.spt.mappings.clone())))?;
+    let _claim = claim_entries(keys.len() as u64)?;
     let mut spt = Spt::new();
     spt.mappings = mappings;
     for va in keys {
@@ -546,6 +562,7 @@ pub fn mmap(addr: u64, length: u64, writable: bool, file: Arc<crate::filesys::fi
     let end = addr.checked_add(length).filter(|&e| e <= USER_LIMIT)?;
     let pages = (end - addr).div_ceil(PGSIZE);
     let file_len = file.length() as u64;
+    let _claim = claim_entries(pages)?;
     let _vm = VmGuard::lock();
     with_current(|p| {
         if (0..pages).any(|i| p.spt.contains(addr + i * PGSIZE)) {
