@@ -299,3 +299,24 @@ fn block_rw_needs_a_scratch_disk() {
     assert_eq!(outcome, Outcome::PowerOff, "console:\n{console}");
     assert!(console.contains("(block-rw) FAIL: no scratch disk"), "{console}");
 }
+
+/// The kernel's `vm-units` test: page-table bits as the emulated MMU sets them, the
+/// frame table's clock, and swap slots with a page's round trip through the swap disk
+/// (hd1:1); without a swap disk the swap part says so.
+#[test]
+fn vm_units_pass_with_and_without_a_swap_disk() {
+    let swap = Disk::from_bytes(vec![0; 64 * SECTOR_SIZE]).unwrap();
+    let (_, outcome, console) = boot_disks(&["-q", "run", "vm-units"], true, [None, None, Some(swap)]);
+    assert_eq!(outcome, Outcome::PowerOff, "console:\n{console}");
+    for want in [
+        "(vm-units) page table: map, translate, accessed and dirty bits, unmap\n",
+        "(vm-units) frame table: clock skips pinned frames, shared frames count owners\n",
+        "(vm-units) swap: 8 slots, counts and a page's round trip\n",
+        "(vm-units) end\n",
+    ] {
+        assert!(console.contains(want), "missing {want:?} in:\n{console}");
+    }
+    assert!(!console.contains("FAIL") && !console.contains("PANIC"), "{console}");
+    let (_, _, console) = boot(&["-q", "run", "vm-units"]);
+    assert!(console.contains("(vm-units) swap: no swap disk\n(vm-units) end\n"), "{console}");
+}

@@ -24,15 +24,17 @@ fn figures(console: &str, prefix: &str) -> Vec<u64> {
     line.split(|c: char| !c.is_ascii_digit()).filter(|w| !w.is_empty()).map(|w| w.parse().unwrap()).collect()
 }
 
-/// (free kernel pages, free user pages, heap bytes, heap blocks) before the first
-/// program and at power-off.
+/// (free kernel pages, free user pages, heap bytes, heap blocks, frames in use, free swap
+/// slots, swap slots) before the first program and at power-off.
 fn before_and_after(console: &str) -> (Vec<u64>, Vec<u64>) {
     let mut before = figures(console, "Palloc before user programs: ");
     before.extend(figures(console, "Heap before user programs: "));
+    before.extend(figures(console, "Frames before user programs: "));
     let mut after = figures(console, "Palloc: ");
     after.extend(figures(console, "Heap: "));
-    assert_eq!(before.len(), 4, "{console}");
-    assert_eq!(after.len(), 4, "{console}");
+    after.extend(figures(console, "Frames: "));
+    assert_eq!(before.len(), 7, "{console}");
+    assert_eq!(after.len(), 7, "{console}");
     (before, after)
 }
 
@@ -62,12 +64,14 @@ fn two_runs_give_back_everything() {
 /// A tree of processes that fork two children each before waiting, every one holding
 /// as many open files as it can get: forks are in flight together when the kernel pool
 /// reaches its reserve. Forks and opens fail cleanly (the run ends normally, without a
-/// panic), fewer than all 511 processes run, and everything comes back.
+/// panic), fewer than all 511 processes run, and everything comes back. (How many run
+/// depends on how many forks wait at once, each holding its claim on the kernel pool:
+/// children copying copy-on-write wait for the VM lock, so about 46 run.)
 #[test]
 fn fork_bomb_runs_out_of_memory_cleanly_and_gives_everything_back() {
     let console = pintos_console(&[prog("fk-bomb")], &["run", "fk-bomb 8"]);
     let ran: u32 = console.split("(fk-bomb) ").nth(1).and_then(|r| r.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{console}"));
-    assert!(ran > 50 && ran < 511, "{ran} processes ran\n{console}");
+    assert!(ran > 30 && ran < 511, "{ran} processes ran\n{console}");
     assert!(console.contains("fk-bomb: exit(0)\nExecution of 'fk-bomb 8' complete.\n"), "{console}");
     let (before, after) = before_and_after(&console);
     assert_eq!(before, after, "{console}");

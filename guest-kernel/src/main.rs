@@ -24,3 +24,4 @@ pub mod filesys;
 pub mod tests;
 pub mod threads;
 pub mod userprog;
+pub mod vm;

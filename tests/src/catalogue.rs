@@ -325,6 +325,9 @@ const PUTS: &[(&str, &[&str])] = &[
 pub const DATA_FILES: &[(&str, &[u8])] = &[
     ("tests/userprog/sample.txt", include_bytes!("../data/userprog/sample.txt")),
     ("tests/userprog/dup2/sample.txt", include_bytes!("../data/userprog/sample.txt")),
+    ("tests/vm/sample.txt", include_bytes!("../data/vm/sample.txt")),
+    ("tests/vm/small.txt", include_bytes!("../data/vm/small.txt")),
+    ("tests/vm/large.txt", include_bytes!("../data/vm/large.txt")),
 ];
 
 /// The userprog tests the built-in kernel passes (paths under tests/userprog/): every
@@ -352,6 +355,21 @@ pub const BUILTIN_FILESYS_BASE: &[&str] = &[
     "sm-create", "sm-full", "sm-random", "sm-seq-block", "sm-seq-random", "lg-create",
     "lg-full", "lg-random", "lg-seq-block", "lg-seq-random", "syn-read", "syn-write",
     "syn-remove",
+];
+
+/// The VM tests the built-in kernel passes (paths under tests/vm/): every vm functionality
+/// and robustness test and the cow extra, with programs (and helper programs) in
+/// user/src/bin and specs in expected/vm.
+pub const BUILTIN_VM: &[&str] = &[
+    "pt-grow-stack", "pt-grow-stk-sc", "pt-big-stk-obj", "page-linear", "page-parallel",
+    "page-shuffle", "page-merge-seq", "page-merge-par", "page-merge-mm", "page-merge-stk",
+    "mmap-read", "mmap-write", "mmap-ro", "mmap-shuffle", "mmap-twice", "mmap-unmap",
+    "mmap-exit", "mmap-clean", "mmap-close", "mmap-remove", "mmap-off", "swap-anon",
+    "swap-file", "swap-iter", "swap-fork", "lazy-anon", "lazy-file", "pt-bad-addr",
+    "pt-bad-read", "pt-write-code", "pt-write-code2", "pt-grow-bad", "mmap-bad-fd",
+    "mmap-bad-fd2", "mmap-bad-fd3", "mmap-inherit", "mmap-null", "mmap-zero",
+    "mmap-zero-len", "mmap-misalign", "mmap-over-code", "mmap-over-data", "mmap-over-stk",
+    "mmap-overlap", "mmap-bad-off", "mmap-kernel", "cow/cow-simple",
 ];
 
 /// The file `tests/vm/zeros` is made by the KAIST makefile, not shipped: 6 KiB of zeros.
@@ -517,6 +535,7 @@ mod tests {
         for (dir, names, rubrics) in [
             ("tests/userprog", BUILTIN_USERPROG, &[Rubric::UserprogFunctionality, Rubric::UserprogRobustness, Rubric::NoVm, Rubric::Dup2][..]),
             ("tests/filesys/base", BUILTIN_FILESYS_BASE, &[Rubric::FilesysBase][..]),
+            ("tests/vm", BUILTIN_VM, &[Rubric::VmFunctionality, Rubric::VmRobustness, Rubric::Cow][..]),
         ] {
             for name in names {
                 let t = find(&format!("{dir}/{name}")).unwrap_or_else(|| panic!("{dir}/{name} is not in the catalogue"));
@@ -527,6 +546,7 @@ mod tests {
             }
         }
         assert_eq!(BUILTIN_FILESYS_BASE.len(), all().iter().filter(|t| t.rubric == Rubric::FilesysBase).count());
+        assert_eq!(BUILTIN_VM.len(), all().iter().filter(|t| t.path.starts_with("tests/vm/")).count());
         assert_eq!(BUILTIN_USERPROG.len(), all().iter().filter(|t| t.path.starts_with("tests/userprog/")).count());
     }
 

@@ -197,6 +197,21 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<i32> {
     Ok(report.status)
 }
 
+/// The slowest host the default host-time guard allows for: instructions per second.
+pub const SLOWEST_HOST_IPS: u64 = 50_000_000;
+
+/// The host-time guard for a virtual timeout of `timeout` at `rate` instructions per
+/// virtual second, when none is given: long enough for a host that runs only
+/// SLOWEST_HOST_IPS to reach the virtual timeout, and never shorter than the timeout.
+/// Every hang reaches the virtual timeout first (virtual time is instructions, and halted
+/// time is skipped), so the guard only backs that up; tied to host speed, it would turn a
+/// deterministic pass on a loaded host into a TIMEOUT (mlfqs-recent-1 computes for 190 of
+/// its 480 virtual seconds: 76 G instructions at the default rate).
+pub fn default_host_guard(timeout: Duration, rate: u64) -> Duration {
+    let factor = (rate as f64 / SLOWEST_HOST_IPS as f64).max(1.0);
+    timeout.mul_f64(factor)
+}
+
 /// Runs the kernel as the options say, streaming the console to `out`, and returns the
 /// exit status, the outcome and the diagnostics instead of printing them.
 pub fn run_report(opts: &Options, out: &mut dyn Write) -> Result<RunReport> {
@@ -209,7 +224,7 @@ pub fn run_report(opts: &Options, out: &mut dyn Write) -> Result<RunReport> {
     let host_time = match opts.host_timeout {
         Some(0) => None,
         Some(sec) => Some(Duration::from_secs(sec)),
-        None => timeout,
+        None => timeout.map(|t| default_host_guard(t, opts.rate)),
     };
     let limits = Limits { virtual_time: timeout, host_time, instructions: None };
     // Under gdb the user controls the run: no time limits (the KAIST utility also drops
@@ -325,4 +340,19 @@ fn stats_lines(machine: &Machine, host: Duration) -> Vec<String> {
         }
     }
     lines
+}
+
+#[cfg(test)]
+mod guard_tests {
+    use super::*;
+
+    #[test]
+    fn host_guard_lets_a_slow_host_reach_the_virtual_timeout() {
+        let t = Duration::from_secs(480);
+        // 8 × -T at the default 400 M: 76 G instructions of mlfqs-recent-1 fit at 50 MIPS.
+        assert_eq!(default_host_guard(t, options::DEFAULT_RATE), Duration::from_secs(8 * 480));
+        assert_eq!(default_host_guard(t, 1_000_000_000), Duration::from_secs(20 * 480));
+        // Never below the timeout itself, however low the rate.
+        assert_eq!(default_host_guard(t, 1_000_000), t);
+    }
 }

@@ -93,11 +93,13 @@ pub struct Options {
     /// Stop soon after a kernel panic, a test failure or a triple fault.
     #[arg(short = 'k', long = "kill-on-failure")]
     pub kill_on_failure: bool,
-    /// Stop after SEC seconds of virtual time (also a guard of SEC host seconds).
+    /// Stop after SEC seconds of virtual time (with a host-time guard, see --host-timeout).
     #[arg(short = 'T', long = "timeout", value_name = "SEC")]
     pub timeout: Option<u64>,
-    /// Host-time guard in seconds (default: the -T value; 0: none). The test harness
-    /// loosens it so a loaded host cannot turn a deterministic pass into a TIMEOUT.
+    /// Host-time guard in seconds (0: none). Default: what a host running 50 M
+    /// instructions per second needs to reach the -T virtual timeout (8 × -T at the
+    /// default rate), so a loaded host cannot turn a deterministic pass into a TIMEOUT;
+    /// every hang reaches the virtual timeout first.
     #[arg(long = "host-timeout", value_name = "SEC")]
     pub host_timeout: Option<u64>,
     /// Guest memory in MB.

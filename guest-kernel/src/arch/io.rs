@@ -100,3 +100,26 @@ pub(crate) fn zero_phys_pages(pa: u64, n: u64) {
     // by the caller (see above).
     unsafe { core::ptr::write_bytes(ptov(pa) as *mut u8, 0, (n * 4096) as usize) }
 }
+
+/// Runs `f` on the whole page at kernel address `kva`: a user frame that the caller owns
+/// (the VM layer's, pinned or under its lock and mapped in no running address space), so
+/// nothing else reads or writes it while `f` runs, even if `f` sleeps.
+pub fn with_frame<R>(kva: u64, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    check_phys(vtop(kva), 4096);
+    assert!(kva % 4096 == 0 && vtop(kva) >= vtop(super::kernel_end()), "not a frame: {kva:#x}");
+    // SAFETY: a whole page inside the KERN_BASE map and outside the kernel image (both
+    // checked), owned by the caller as described above, so this is the only reference.
+    f(unsafe { core::slice::from_raw_parts_mut(kva as *mut u8, 4096) })
+}
+
+/// Copies the page at kernel address `from` to the page at `to` (two distinct frames the
+/// caller owns, as for `with_frame`).
+pub fn copy_frame(from: u64, to: u64) {
+    assert!(from != to);
+    with_frame(to, |dst| {
+        check_phys(vtop(from), 4096);
+        // SAFETY: `from` is a whole mapped page distinct from `to`, not written meanwhile
+        // (the caller owns it); bytes have no invalid values.
+        dst.copy_from_slice(unsafe { core::slice::from_raw_parts(from as *const u8, 4096) })
+    })
+}

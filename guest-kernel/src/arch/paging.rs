@@ -1,14 +1,15 @@
 //! Per-process page tables (4-level, 4 KiB pages) and checked access to user memory.
 //!
-//! A `PageTable` owns its PML4, its lower-level tables and every user frame it maps, all
-//! allocated from `palloc` (tables from the kernel pool, frames from whichever pool the
-//! caller chose; the table only frees them). User space is PML4 slot 0 (virtual
-//! 0..512 GiB, below `USER_LIMIT`); slot 1, which holds KERN_BASE, is copied from the
-//! boot PML4 so the kernel stays mapped in every address space.
+//! A `PageTable` owns its PML4 and its lower-level tables (from the kernel pool). The
+//! user frames it maps belong to the virtual-memory layer (`vm::frame`), which maps and
+//! unmaps them and frees them; the table never frees a frame. User space is PML4 slot 0
+//! (virtual 0..512 GiB, below `USER_LIMIT`); slot 1, which holds KERN_BASE, is copied
+//! from the boot PML4 so the kernel stays mapped in every address space.
 //!
 //! The kernel never dereferences a user pointer: `copy_in`/`copy_out` translate each user
-//! page through the table and copy through the frame's KERN_BASE alias, so a bad user
-//! pointer is an `Err` and never a kernel page fault (KeOS' `uaccess` idea).
+//! page through the table and copy through the frame's KERN_BASE alias, so a page that
+//! is not present is an `Err` naming it (the VM layer then loads it and retries, or kills
+//! the process) and never a kernel page fault (KeOS' `uaccess` idea).
 
 use core::arch::asm;
 
@@ -23,11 +24,21 @@ const BOOT_PML4: u64 = 0x1000;
 const PRESENT: u64 = 1;
 const WRITABLE: u64 = 2;
 const USER: u64 = 4;
+const ACCESSED: u64 = 0x20;
+const DIRTY: u64 = 0x40;
 const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 
-/// A user address that is not mapped (or not writable, for a write).
+/// A user address that is not mapped (or not writable, for a write): the address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BadAddress;
+pub struct BadAddress(pub u64);
+
+/// What `unmap` found in a page's entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unmapped {
+    /// Kernel address of the frame.
+    pub frame: u64,
+    pub dirty: bool,
+}
 
 /// A user address space. Dropping it frees every table and mapped frame.
 pub struct PageTable {
@@ -100,13 +111,53 @@ impl PageTable {
         }
     }
 
-    /// Makes the mapped page at `va` writable.
-    pub fn set_writable(&mut self, va: u64) {
+    /// Removes the mapping of the page at `va` (the frame stays with its owner); None if
+    /// it was not mapped.
+    pub fn unmap(&mut self, va: u64) -> Option<Unmapped> {
+        let (t, i) = self.pte(va, false)?;
+        let e = entry(t, i);
+        if e & PRESENT == 0 {
+            return None;
+        }
+        set_entry(t, i, 0);
+        self.flush(va);
+        Some(Unmapped { frame: ptov(e & ADDR_MASK), dirty: e & DIRTY != 0 })
+    }
+
+    /// Makes the mapped page at `va` writable or read-only.
+    pub fn set_writable(&mut self, va: u64, writable: bool) {
         if let Some((t, i)) = self.pte(va, false) {
             let e = entry(t, i);
             if e & PRESENT != 0 {
-                set_entry(t, i, e | WRITABLE);
+                set_entry(t, i, if writable { e | WRITABLE } else { e & !WRITABLE });
+                self.flush(va);
             }
+        }
+    }
+
+    /// Whether the page at `va` was accessed since the bit was last cleared; clears it.
+    pub fn test_and_clear_accessed(&mut self, va: u64) -> bool {
+        let Some((t, i)) = self.pte(va, false) else { return false };
+        let e = entry(t, i);
+        if e & PRESENT == 0 || e & ACCESSED == 0 {
+            return false;
+        }
+        set_entry(t, i, e & !ACCESSED);
+        self.flush(va);
+        true
+    }
+
+    /// Whether the page at `va` is mapped and was written since it was mapped.
+    pub fn is_dirty(&self, va: u64) -> bool {
+        self.pte(va, false).is_some_and(|(t, i)| entry(t, i) & (PRESENT | DIRTY) == PRESENT | DIRTY)
+    }
+
+    /// Drops a stale translation of `va` if this is the active address space (others
+    /// have none: every CR3 load flushes the user translations).
+    fn flush(&self, va: u64) {
+        if super::cpu::cr3() & ADDR_MASK == self.root() {
+            // SAFETY: invlpg only drops a cached translation.
+            unsafe { asm!("invlpg [{}]", in(reg) va, options(nostack, preserves_flags)) }
         }
     }
 
@@ -117,12 +168,13 @@ impl PageTable {
         (e & PRESENT != 0 && e & USER != 0).then(|| (ptov(e & ADDR_MASK) + va % PGSIZE, e & WRITABLE != 0))
     }
 
-    /// Copies user memory at `va` into `buf`; Err if any byte is not mapped.
+    /// Copies user memory at `va` into `buf`; Err(the first address not mapped) if any
+    /// byte is not, with the bytes before it copied.
     pub fn copy_in(&self, va: u64, buf: &mut [u8]) -> Result<(), BadAddress> {
         let mut done = 0;
         while done < buf.len() {
-            let at = va.checked_add(done as u64).ok_or(BadAddress)?;
-            let (k, _) = self.translate(at).ok_or(BadAddress)?;
+            let at = va.checked_add(done as u64).ok_or(BadAddress(u64::MAX))?;
+            let (k, _) = self.translate(at).ok_or(BadAddress(at))?;
             let n = ((PGSIZE - at % PGSIZE) as usize).min(buf.len() - done);
             // SAFETY: [k, k+n) lies in one user frame this table owns (mapped at
             // KERN_BASE), which no Rust object aliases; `buf` is a distinct kernel buffer.
@@ -132,15 +184,15 @@ impl PageTable {
         Ok(())
     }
 
-    /// Copies `data` to user memory at `va`; Err if any byte is not mapped, or not
-    /// writable unless `force` (the loader fills read-only segments).
-    pub fn copy_out(&self, va: u64, data: &[u8], force: bool) -> Result<(), BadAddress> {
+    /// Copies `data` to user memory at `va`; Err(the first address not mapped, or not
+    /// writable) if any byte is not, with the bytes before it copied.
+    pub fn copy_out(&self, va: u64, data: &[u8]) -> Result<(), BadAddress> {
         let mut done = 0;
         while done < data.len() {
-            let at = va.checked_add(done as u64).ok_or(BadAddress)?;
-            let (k, w) = self.translate(at).ok_or(BadAddress)?;
-            if !w && !force {
-                return Err(BadAddress);
+            let at = va.checked_add(done as u64).ok_or(BadAddress(u64::MAX))?;
+            let (k, w) = self.translate(at).ok_or(BadAddress(at))?;
+            if !w {
+                return Err(BadAddress(at));
             }
             let n = ((PGSIZE - at % PGSIZE) as usize).min(data.len() - done);
             // SAFETY: as in `copy_in`, in the other direction.
@@ -148,14 +200,6 @@ impl PageTable {
             done += n;
         }
         Ok(())
-    }
-
-    /// A copy of this address space: every user page copied into a fresh user-pool
-    /// frame with the same writability (fork). None when out of memory (what was
-    /// copied is freed).
-    pub fn duplicate(&self) -> Option<PageTable> {
-        let mut child = PageTable::new()?;
-        copy_level(self.pml4, 4, 0, &mut child).then_some(child)
     }
 
     /// Loads this address space into CR3.
@@ -172,47 +216,14 @@ pub fn load_cr3(root: u64) {
     unsafe { asm!("mov cr3, {}", in(reg) root, options(nostack, preserves_flags)) }
 }
 
-/// Copies every present user page under `table` (a level-`level` table covering
-/// addresses from `base`) into `child`; false when out of memory.
-fn copy_level(table: u64, level: u32, base: u64, child: &mut PageTable) -> bool {
-    let shift = 12 + 9 * (level as u64 - 1);
-    // Only PML4 slot 0 is user space.
-    let n = if level == 4 { 1 } else { 512 };
-    for i in 0..n {
-        let e = entry(table, i);
-        if e & PRESENT == 0 {
-            continue;
-        }
-        let va = base + (i << shift);
-        let next = ptov(e & ADDR_MASK);
-        if level > 1 {
-            if !copy_level(next, level - 1, va, child) {
-                return false;
-            }
-            continue;
-        }
-        let Some(frame) = palloc::get_page(Pool::User, false) else { return false };
-        // SAFETY: `next` is a user frame owned by the parent's table and `frame` a fresh
-        // page from palloc, both whole pages mapped at KERN_BASE and distinct.
-        unsafe { core::ptr::copy_nonoverlapping(next as *const u8, frame as *mut u8, PGSIZE as usize) };
-        if !child.map(va, frame, e & WRITABLE != 0) {
-            palloc::free_page(frame);
-            return false;
-        }
-    }
-    true
-}
-
+/// Frees the table at `table` (level 4 = PML4) and the tables under it; frames stay.
 fn free_level(table: u64, level: u32) {
-    let count = if level == 4 { 1 } else { 512 };
-    for i in 0..count {
-        let e = entry(table, i);
-        if e & PRESENT != 0 {
-            let child = ptov(e & ADDR_MASK);
-            if level > 1 {
-                free_level(child, level - 1);
-            } else {
-                palloc::free_page(child);
+    if level > 1 {
+        let count = if level == 4 { 1 } else { 512 };
+        for i in 0..count {
+            let e = entry(table, i);
+            if e & PRESENT != 0 {
+                free_level(ptov(e & ADDR_MASK), level - 1);
             }
         }
     }
@@ -226,4 +237,30 @@ impl Drop for PageTable {
         assert!(cr3 != self.root(), "dropping the active page table");
         free_level(self.pml4, 4);
     }
+}
+
+/// For the kernel's own tests: reads (or, if `write`, rewrites) the byte at user address
+/// `va` through `pt`, as a user access would, so the hardware sets the page's accessed
+/// (and dirty) bits. Returns the byte. The page must be mapped (writable for a write) to
+/// a frame the caller owns.
+pub fn probe_user(pt: &PageTable, va: u64, write: bool) -> u8 {
+    let (_, writable) = pt.translate(va).expect("probe_user: page not mapped");
+    assert!(writable || !write, "probe_user: write to a read-only page");
+    let old = super::cpu::cr3();
+    super::cpu::without_interrupts(|| {
+        load_cr3(pt.root());
+        // SAFETY: `va` is mapped in the active table (checked above) to a frame the caller
+        // owns, with no Rust reference to it; the kernel may read and write user pages
+        // (no SMAP). Interrupts are off, so nothing runs on this table meanwhile.
+        let b = unsafe {
+            let p = va as *mut u8;
+            let b = p.read_volatile();
+            if write {
+                p.write_volatile(b);
+            }
+            b
+        };
+        load_cr3(old & ADDR_MASK);
+        b
+    })
 }

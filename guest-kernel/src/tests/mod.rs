@@ -30,6 +30,7 @@ mod malloc;
 mod mlfqs;
 mod priority;
 mod redzone;
+mod vm;
 
 /// (name, test).
 const TESTS: &[(&str, fn())] = &[
@@ -37,6 +38,7 @@ const TESTS: &[(&str, fn())] = &[
     ("malloc", malloc::test_malloc),
     ("redzone", redzone::test_redzone),
     ("block-rw", block::test_block_rw),
+    ("vm-units", vm::test_vm_units),
     ("fs-basic", filesys::test_fs_basic),
     ("fs-threads", filesys::test_fs_threads),
     ("alarm-single", alarm::test_alarm_single),

@@ -67,6 +67,7 @@ pub extern "C" fn main() -> ! {
     // nothing when absent, so this kernel always does.
     ide::init();
     filesys::filesys_init(FORMAT_FILESYS.load(Ordering::Relaxed));
+    crate::vm::init();
     println!("Boot complete.");
 
     run_actions(actions);
@@ -206,8 +207,9 @@ pub fn power_off() -> ! {
     cpu::halt_forever()
 }
 
-/// Free kernel pages, free user pages, heap bytes and blocks in use.
-type MemoryFigures = (usize, usize, u64, u64);
+/// Free kernel pages, free user pages, heap bytes and blocks in use, user frames in use,
+/// free swap slots and all swap slots.
+type MemoryFigures = (usize, usize, u64, u64, usize, usize, usize);
 
 /// The memory figures once the actions are done (power-off reports them).
 static MEMORY_AFTER_ACTIONS: IrqCell<Option<MemoryFigures>> = IrqCell::new(None);
@@ -215,19 +217,22 @@ static MEMORY_AFTER_ACTIONS: IrqCell<Option<MemoryFigures>> = IrqCell::new(None)
 fn memory_figures() -> MemoryFigures {
     let (kernel, user) = palloc::free_counts();
     let (bytes, blocks) = crate::threads::malloc::heap_stats();
-    (kernel, user, bytes, blocks)
+    let (frames, swap_free, swap_all) = crate::vm::stats();
+    (kernel, user, bytes, blocks, frames, swap_free, swap_all)
 }
 
 /// Prints the free pages of each pool and the heap in use:
 /// `Palloc{label}: K free kernel pages, U free user pages` and
-/// `Heap{label}: B bytes in N blocks`. Before the first user program (label
-/// " before user programs") and at power-off (no label: the figures after the last
-/// action, or now if a program halted the machine) they let tests check that processes
-/// give back every page and heap block.
+/// `Heap{label}: B bytes in N blocks` and
+/// `Frames{label}: F in use, S of T swap slots free`. Before the first user program
+/// (label " before user programs") and at power-off (no label: the figures after the
+/// last action, or now if a program halted the machine) they let tests check that
+/// processes give back every page, heap block, frame and swap slot.
 fn print_memory(label: &str, figures: MemoryFigures) {
-    let (kernel, user, bytes, blocks) = figures;
+    let (kernel, user, bytes, blocks, frames, swap_free, swap_all) = figures;
     println!("Palloc{label}: {kernel} free kernel pages, {user} free user pages");
     println!("Heap{label}: {bytes} bytes in {blocks} blocks");
+    println!("Frames{label}: {frames} in use, {swap_free} of {swap_all} swap slots free");
 }
 
 /// `n` with commas every three digits, as Pintos prints memory sizes and rates.

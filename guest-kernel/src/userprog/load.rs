@@ -1,19 +1,28 @@
 //! The ELF64 loader and the initial user stack.
 //!
 //! `load` checks the executable's header (ELF64, little-endian, version 1, EXEC, x86-64,
-//! 56-byte program headers) and loads every PT_LOAD segment into fresh zeroed user pages
-//! of the process's page table. Segments are copied byte for byte through the table, so
-//! two segments may share a page (current binutils put a read-only header segment and
-//! .text, or .data and .bss of neighbours, in one page): the page is allocated once and
-//! becomes writable if any segment on it is. The bss is the zeroed rest of the pages.
+//! 56-byte program headers) and records every page of every PT_LOAD segment in the
+//! process's supplemental page table as an untouched page (`vm::uninit`): nothing is read
+//! until the page is first touched, and then each page reads its own part of the file at
+//! its segment's offset. Two segments may share a page (current binutils put a read-only
+//! header segment and .text, or .data and .bss of neighbours, in one page): the page then
+//! holds both pieces and is writable if either segment is. The bss is the zero rest.
 //! PT_DYNAMIC/PT_INTERP/PT_SHLIB are refused; other headers are ignored.
+//!
+//! `setup_stack` gives the stack's first page a frame at once and writes the arguments
+//! into it; the rest of the stack grows on faults (`vm`).
 
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::arch::paging::{PageTable, USER_LIMIT};
 use crate::filesys::file::File;
-use crate::threads::palloc::{self, Pool, PGSIZE};
+use crate::threads::palloc::PGSIZE;
+use crate::threads::thread;
+use crate::vm::anon::Anon;
+use crate::vm::uninit::{Piece, Uninit};
+use crate::vm::{self, Kind, Spt};
 
 /// Top of the user stack (Pintos-KAIST `USER_STACK`).
 pub const USER_STACK: u64 = 0x4748_0000;
@@ -34,27 +43,37 @@ fn u64_at(b: &[u8], o: usize) -> u64 {
     u64::from_le_bytes(b[o..o + 8].try_into().unwrap())
 }
 
-/// Allocates and maps every page of [start, end) not yet mapped; makes them writable if
-/// `writable`.
-fn map_range(pt: &mut PageTable, start: u64, end: u64, writable: bool) -> Result<(), &'static str> {
-    let mut va = start & !(PGSIZE - 1);
+/// Records the pages of a segment: [vaddr, vaddr+memsz) with `filesz` bytes from
+/// `offset` of `file`.
+fn add_segment(spt: &mut Spt, file: &Arc<File>, vaddr: u64, offset: u64, filesz: u64, memsz: u64, writable: bool) {
+    let end = vaddr + memsz;
+    let mut va = vaddr & !(PGSIZE - 1);
     while va < end {
-        if pt.translate(va).is_none() {
-            let frame = palloc::get_page(Pool::User, true).ok_or("out of user memory")?;
-            if !pt.map(va, frame, writable) {
-                palloc::free_page(frame);
-                return Err("cannot map page");
+        // The part of this page the segment covers, and of that the part from the file.
+        let from = va.max(vaddr);
+        let to = (va + PGSIZE).min(end);
+        let file_to = to.min(vaddr + filesz);
+        let piece = (from < file_to).then(|| Piece { file_offset: (offset + (from - vaddr)) as u32, page_offset: (from - va) as u16, len: (file_to - from) as u16 });
+        if !spt.contains(va) {
+            let init = match piece {
+                Some(p) => Uninit::Segment { file: file.clone(), pieces: vec![p] },
+                None => Uninit::Zero,
+            };
+            spt.add(va, writable, init);
+        } else {
+            let page = spt.get_mut(va).unwrap();
+            page.writable |= writable;
+            if let (Some(p), Kind::Uninit(u)) = (piece, &mut page.kind) {
+                u.add_piece(file, p);
             }
-        } else if writable {
-            pt.set_writable(va);
         }
         va += PGSIZE;
     }
-    Ok(())
 }
 
-/// Loads executable `file` into `pt`; returns its entry point.
-pub fn load(pt: &mut PageTable, file: &File) -> Result<u64, &'static str> {
+/// Records executable `file` in `spt` (nothing is read but the headers); returns its
+/// entry point.
+pub fn load(spt: &mut Spt, file: &Arc<File>) -> Result<u64, &'static str> {
     let len = file.length() as u64;
     let mut eh = [0u8; 64];
     if file.read_at(&mut eh, 0) != 64 {
@@ -76,6 +95,17 @@ pub fn load(pt: &mut PageTable, file: &File) -> Result<u64, &'static str> {
     if file.read_at(&mut ph, phoff as u32) != ph.len() {
         return Err("cannot read program headers");
     }
+    // Every page of every segment gets a table entry: claim their heap first, so that a
+    // file with a huge segment is refused instead of exhausting the kernel's heap.
+    let mut pages = 0u64;
+    for h in ph.chunks(56) {
+        if u32_at(h, 0) == PT_LOAD {
+            let (vaddr, memsz) = (u64_at(h, 16), u64_at(h, 40));
+            let end = vaddr.checked_add(memsz).filter(|&e| e <= USER_LIMIT).ok_or("bad segment")?;
+            pages += end.div_ceil(PGSIZE) - vaddr / PGSIZE;
+        }
+    }
+    let _claim = vm::claim_entries(pages).ok_or("out of memory")?;
     let mut loaded = false;
     for h in ph.chunks(56) {
         let (ty, flags) = (u32_at(h, 0), u32_at(h, 4));
@@ -92,38 +122,32 @@ pub fn load(pt: &mut PageTable, file: &File) -> Result<u64, &'static str> {
         if filesz > memsz || vaddr < PGSIZE || end > USER_LIMIT || offset.checked_add(filesz).is_none_or(|e| e > len) {
             return Err("bad segment");
         }
-        map_range(pt, vaddr, end, flags & PF_W != 0)?;
-        let mut buf = vec![0u8; PGSIZE as usize];
-        let mut done = 0;
-        while done < filesz {
-            let n = (filesz - done).min(PGSIZE) as usize;
-            if file.read_at(&mut buf[..n], (offset + done) as u32) != n {
-                return Err("short read");
-            }
-            pt.copy_out(vaddr + done, &buf[..n], true).map_err(|_| "segment not mapped")?;
-            done += n as u64;
+        if offset > u32::MAX as u64 {
+            return Err("bad segment");
         }
+        add_segment(spt, file, vaddr, offset, filesz, memsz, flags & PF_W != 0);
         loaded = true;
     }
-    if !loaded || entry >= USER_LIMIT || pt.translate(entry).is_none() {
+    if !loaded || entry >= USER_LIMIT || !spt.contains(entry & !(PGSIZE - 1)) {
         return Err("bad entry point");
     }
     Ok(entry)
 }
 
-/// Maps one stack page below USER_STACK and lays out the arguments as Pintos-KAIST
-/// does: the strings (last argument highest), padding to 8 bytes, argv[argc] = NULL,
-/// argv[argc-1]..argv[0], and a fake return address 0. Returns (rsp, argv).
-pub fn setup_stack(pt: &mut PageTable, args: &[&str]) -> Result<(u64, u64), &'static str> {
-    map_range(pt, USER_STACK - PGSIZE, USER_STACK, true)?;
+/// Gives the stack page below USER_STACK a frame, maps it in `pt` and lays out the
+/// arguments as Pintos-KAIST does: the strings (last argument highest), padding to 8
+/// bytes, argv[argc] = NULL, argv[argc-1]..argv[0], and a fake return address 0. Returns
+/// (rsp, argv, the stack frame, pinned until the process is installed).
+pub fn setup_stack(spt: &mut Spt, pt: &mut PageTable, args: &[&str]) -> Result<(u64, u64, u64), &'static str> {
     let bottom = USER_STACK - PGSIZE;
+    // The layout, built in a kernel buffer standing for the page.
+    let mut page = vec![0u8; PGSIZE as usize];
     let mut sp = USER_STACK;
     let mut addrs: Vec<u64> = Vec::new();
     for a in args.iter().rev() {
         sp = sp.checked_sub(a.len() as u64 + 1).filter(|&s| s >= bottom).ok_or("arguments too long")?;
-        let mut s = Vec::from(a.as_bytes());
-        s.push(0);
-        pt.copy_out(sp, &s, false).map_err(|_| "stack")?;
+        let at = (sp - bottom) as usize;
+        page[at..at + a.len()].copy_from_slice(a.as_bytes());
         addrs.push(sp);
     }
     sp &= !7;
@@ -136,10 +160,23 @@ pub fn setup_stack(pt: &mut PageTable, args: &[&str]) -> Result<(u64, u64), &'st
     }
     for w in words {
         sp -= 8;
-        pt.copy_out(sp, &w.to_le_bytes(), false).map_err(|_| "stack")?;
+        let at = (sp - bottom) as usize;
+        page[at..at + 8].copy_from_slice(&w.to_le_bytes());
     }
     let argv = sp;
     sp -= 8;
-    pt.copy_out(sp, &0u64.to_le_bytes(), false).map_err(|_| "stack")?;
-    Ok((sp, argv))
+    let kva = {
+        let _vm = vm::VmGuard::lock();
+        vm::frame_for((thread::thread_tid(), bottom)).ok_or("out of memory")?
+    };
+    crate::arch::io::with_frame(kva, |frame| frame.copy_from_slice(&page));
+    if !pt.map(bottom, kva, true) {
+        vm::frame::release(kva, (thread::thread_tid(), bottom));
+        return Err("out of memory");
+    }
+    spt.add(bottom, true, Uninit::Zero);
+    let p = spt.get_mut(bottom).unwrap();
+    p.frame = Some(kva);
+    p.kind = Kind::Anon(Anon::default());
+    Ok((sp, argv, kva))
 }

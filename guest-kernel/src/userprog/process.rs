@@ -26,6 +26,7 @@ use crate::threads::interrupt::IntrFrame;
 use crate::threads::palloc;
 use crate::threads::synch::{sema_down, sema_up, Mutex, Semaphore};
 use crate::threads::thread::{self, Tid, PRI_DEFAULT};
+use crate::vm::{self, Spt};
 
 /// First file descriptor `open` may hand out (0 and 1 start as the console).
 pub const FIRST_FD: i32 = 2;
@@ -60,8 +61,14 @@ impl Child {
 pub struct Process {
     pub name: String,
     pub pt: PageTable,
+    /// The supplemental page table: every user page, resident or not (`vm`).
+    pub spt: Spt,
+    /// The user stack pointer at the last system call (a fault in the kernel's copy of
+    /// a user buffer grows the stack against it).
+    pub user_rsp: u64,
     pub files: BTreeMap<i32, Fd>,
-    exec: Option<File>,
+    /// The executable, kept open with writes denied; its untouched pages read from it.
+    exec: Option<Arc<File>>,
     /// This process's record in its parent (or in `process_run`).
     me: Arc<Child>,
     /// Children not yet waited for.
@@ -90,29 +97,41 @@ fn split_args(cmdline: &str) -> Vec<String> {
     cmdline.split(' ').filter(|a| !a.is_empty()).map(String::from).collect()
 }
 
-/// A fresh address space holding program `args[0]` with `args` on its stack: (page
-/// table, executable with writes denied, entry, rsp, argv). Prints `load: PROG: REASON`
-/// on failure.
-fn load_program(args: &[String]) -> Option<(PageTable, File, u64, u64, u64)> {
+/// A new address space for program `args[0]` with `args` on its stack.
+struct Image {
+    pt: PageTable,
+    spt: Spt,
+    exec: Arc<File>,
+    entry: u64,
+    sp: u64,
+    argv: u64,
+    /// The stack's frame, pinned until the process record holds `spt`.
+    stack_frame: u64,
+}
+
+/// Loads program `args[0]` with `args` on its stack into a fresh address space. Prints
+/// `load: PROG: REASON` on failure.
+fn load_program(args: &[String]) -> Option<Image> {
     let name = args.first()?;
     let argv: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
     let Some(mut pt) = PageTable::new() else {
         println!("load: {name}: out of memory");
         return None;
     };
-    let file = filesys::filesys_open(name);
+    let mut spt = Spt::new();
+    let file = filesys::filesys_open(name).map(|mut f| {
+        f.deny_write();
+        Arc::new(f)
+    });
     let loaded = match &file {
         None => Err("open failed"),
-        Some(f) => load::load(&mut pt, f).and_then(|entry| load::setup_stack(&mut pt, &argv).map(|(sp, av)| (entry, sp, av))),
+        Some(f) => load::load(&mut spt, f).and_then(|entry| load::setup_stack(&mut spt, &mut pt, &argv).map(|(sp, av, frame)| (entry, sp, av, frame))),
     };
     match loaded {
-        Ok((entry, sp, argv_at)) => {
-            let mut file = file.unwrap();
-            file.deny_write();
-            Some((pt, file, entry, sp, argv_at))
-        }
+        Ok((entry, sp, argv, stack_frame)) => Some(Image { pt, spt, exec: file.unwrap(), entry, sp, argv, stack_frame }),
         Err(why) => {
             println!("load: {name}: {why}");
+            vm::destroy(spt, None, thread::thread_tid());
             None
         }
     }
@@ -137,17 +156,18 @@ pub fn process_run(cmdline: &str) -> i32 {
 /// user mode with (None if loading failed).
 fn start_process(args: Vec<String>, me: Arc<Child>) -> Option<IntrFrame> {
     let name = args[0].clone();
-    let Some((pt, exec, entry, sp, argv_at)) = load_program(&args) else {
+    let Some(img) = load_program(&args) else {
         finish(&name, -1, &me);
         return None;
     };
-    let root = pt.root();
+    let root = img.pt.root();
     let tid = thread::thread_tid();
     let files = BTreeMap::from([(0, Fd::Stdin), (1, Fd::Stdout)]);
-    let proc = Process { name, pt, files, exec: Some(exec), me, children: BTreeMap::new() };
+    let proc = Process { name, pt: img.pt, spt: img.spt, user_rsp: img.sp, files, exec: Some(img.exec), me, children: BTreeMap::new() };
     PROCS.with(|p| p.insert(tid, proc));
+    vm::install_done(&[img.stack_frame]);
     thread::thread_set_pml4(root);
-    Some(user::user_frame(entry, sp, args.len() as u64, argv_at))
+    Some(user::user_frame(img.entry, img.sp, args.len() as u64, img.argv))
 }
 
 /// Prints the exit line and wakes the waiter.
@@ -205,23 +225,15 @@ fn fork_child(parent: Tid, name: String, regs: IntrFrame, me: Arc<Child>, fork: 
     // The parent sleeps in `process_fork` until `fork.done`, so its record is stable.
     let copied = PROCS.with(|p| {
         let par = p.get_mut(&parent)?;
-        Some((par.pt.duplicate(), par.files.clone(), par.exec.take()))
+        Some((par.files.clone(), par.exec.clone(), par.user_rsp))
     });
-    let Some((pt, files, exec)) = copied else {
+    let Some((files, exec, user_rsp)) = copied else {
         fail(&me, &fork);
         return None;
     };
-    // Files are duplicated outside PROCS (the file system may sleep); descriptors the
-    // parent dup'd stay shared in the child.
-    let child_exec = exec.as_ref().map(File::duplicate);
-    PROCS.with(|p| p.get_mut(&parent).map(|par| par.exec = exec));
-    let Some(pt) = pt else {
-        drop(files);
-        drop(child_exec);
-        fail(&me, &fork);
-        return None;
-    };
-    // Parent file → its copy, so descriptors sharing a file share the copy.
+    let tid = thread::thread_tid();
+    // Files are duplicated first (the file system may sleep); descriptors the parent
+    // dup'd share one copy, as they share one file in the parent.
     let mut copies: BTreeMap<*const Mutex<File>, Arc<Mutex<File>>> = BTreeMap::new();
     let mut table = BTreeMap::new();
     for (fd, entry) in files {
@@ -235,10 +247,25 @@ fn fork_child(parent: Tid, name: String, regs: IntrFrame, me: Arc<Child>, fork: 
         table.insert(fd, new);
     }
     drop(copies);
+    // The child shares the executable (its untouched pages read from it, and it stays
+    // write-denied while either process runs it). The VM lock is held until the child's
+    // record is in PROCS (see `vm::copy_spt`).
+    let vm_lock = vm::VmGuard::lock();
+    let spt = PageTable::new().and_then(|mut pt| vm::copy_spt(&vm_lock, parent, tid, &mut pt).map(|spt| (pt, spt)));
+    let Some((pt, spt)) = spt else {
+        drop(vm_lock);
+        drop(table);
+        drop(exec);
+        fail(&me, &fork);
+        return None;
+    };
     let root = pt.root();
-    let tid = thread::thread_tid();
-    let proc = Process { name, pt, files: table, exec: child_exec, me, children: BTreeMap::new() };
+    let frames = vm::frames_of(&spt);
+    let proc = Process { name, pt, spt, user_rsp, files: table, exec, me, children: BTreeMap::new() };
     PROCS.with(|p| p.insert(tid, proc));
+    drop(vm_lock);
+    vm::install_done(&frames);
+    drop(frames);
     thread::thread_set_pml4(root);
     fork.ok.store(true, Ordering::Relaxed);
     sema_up(&fork.done);
@@ -254,15 +281,26 @@ fn fork_child(parent: Tid, name: String, regs: IntrFrame, me: Arc<Child>, fork: 
 pub fn process_exec(cmdline: String) {
     let args = split_args(&cmdline);
     drop(cmdline);
-    let Some((pt, exec, entry, sp, argv_at)) = load_program(&args) else { return };
-    let root = pt.root();
+    let Some(img) = load_program(&args) else { return };
+    let root = img.pt.root();
     let argc = args.len() as u64;
     drop(args);
-    let (old_pt, old_exec) = with_current(|p| (core::mem::replace(&mut p.pt, pt), p.exec.replace(exec)));
-    thread::thread_set_pml4(root);
+    let (old_pt, old_exec) = {
+        // The old pages' frames name this thread too: they go while the clock cannot
+        // look (it would find the new table under the same owner).
+        let vm_lock = vm::VmGuard::lock();
+        let (old_pt, old_spt, old_exec) = with_current(|p| {
+            p.user_rsp = img.sp;
+            (core::mem::replace(&mut p.pt, img.pt), core::mem::replace(&mut p.spt, img.spt), p.exec.replace(img.exec))
+        });
+        thread::thread_set_pml4(root);
+        vm::destroy_locked(&vm_lock, old_spt, Some(&old_pt), thread::thread_tid());
+        (old_pt, old_exec)
+    };
+    vm::install_done(&[img.stack_frame]);
     drop(old_pt);
     drop(old_exec);
-    user::enter_user(entry, sp, argc, argv_at)
+    user::enter_user(img.entry, img.sp, argc, img.argv)
 }
 
 /// Waits for child `pid` to exit and returns its status; -1 if `pid` is not a child of
@@ -278,6 +316,9 @@ pub fn process_wait(pid: Tid) -> i32 {
 pub fn process_exit(status: i32) -> ! {
     cpu::enable_interrupts();
     let tid = thread::thread_tid();
+    // The record leaves PROCS and its frames are freed under the VM lock, so the clock
+    // never finds a frame whose owner is gone.
+    let vm_lock = vm::VmGuard::lock();
     let proc = PROCS
         .with(|p| {
             let proc = p.remove(&tid);
@@ -290,7 +331,9 @@ pub fn process_exit(status: i32) -> ! {
         })
         .expect("process_exit: not a user process");
     thread::thread_set_pml4(0);
-    let Process { name, pt, files, exec, me, children } = proc;
+    let Process { name, pt, spt, user_rsp: _, files, exec, me, children } = proc;
+    vm::destroy_locked(&vm_lock, spt, Some(&pt), tid);
+    drop(vm_lock);
     drop(pt);
     drop(files);
     drop(exec);

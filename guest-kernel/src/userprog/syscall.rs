@@ -1,9 +1,10 @@
 //! System calls (Pintos-KAIST numbers; number in rax, arguments in rdi, rsi, rdx, r10,
 //! r8, r9, result in rax), reached through `arch::user`'s `syscall` entry.
 //!
-//! User memory is only read or written through the process's page table
-//! (`PageTable::copy_in`/`copy_out`); a pointer that is not mapped (or not writable, for
-//! a buffer the kernel fills) ends the process with exit(-1). The file calls use the
+//! User memory is only read or written through the process's page table (`vm::copy_in`
+//! and `vm::copy_out`, which load pages not yet present and grow the stack as a user
+//! fault would); a pointer to no user page (or to a read-only one, for a buffer the
+//! kernel fills) ends the process with exit(-1). The file calls use the
 //! process's fd table: the entry's `Arc<Mutex<File>>` is cloned out of it and locked for
 //! the duration of the call. Fds 0 and 1 start as the keyboard and the console and can
 //! be closed and dup'd like any other.
@@ -20,6 +21,7 @@ use crate::filesys::{self, file::File};
 use crate::threads::synch::Mutex;
 use crate::threads::interrupt::IntrFrame;
 use crate::threads::palloc::{self, PGSIZE};
+use crate::vm;
 
 const SYS_HALT: u64 = 0;
 const SYS_EXIT: u64 = 1;
@@ -35,6 +37,8 @@ const SYS_WRITE: u64 = 10;
 const SYS_SEEK: u64 = 11;
 const SYS_TELL: u64 = 12;
 const SYS_CLOSE: u64 = 13;
+const SYS_MMAP: u64 = 14;
+const SYS_MUNMAP: u64 = 15;
 const SYS_DUP2: u64 = 22;
 
 /// Longest file name or string argument read from user memory.
@@ -62,6 +66,7 @@ pub fn syscall_handler(f: &mut IntrFrame) {
 
 fn dispatch(f: &IntrFrame) -> SysResult {
     let (a1, a2, a3) = (f.rdi, f.rsi, f.rdx);
+    with_current(|p| p.user_rsp = f.rsp);
     Ok(match f.rax {
         SYS_HALT => crate::threads::init::power_off(),
         SYS_EXIT => process_exit(a1 as i32),
@@ -96,35 +101,40 @@ fn dispatch(f: &IntrFrame) -> SysResult {
             0
         }
         SYS_DUP2 => sys_dup2(a1 as i32, a2 as i32),
+        SYS_MMAP => sys_mmap(a1, a2, a3 != 0, f.r10 as i32, f.r8 as i64),
+        SYS_MUNMAP => {
+            vm::munmap(a1);
+            0
+        }
         _ => return Err(Kill),
     })
+}
+
+/// The user stack pointer at this system call.
+fn user_rsp() -> u64 {
+    with_current(|p| p.user_rsp)
+}
+
+/// Copies user memory at `va` into `buf`.
+fn copy_in(va: u64, buf: &mut [u8]) -> Result<(), Kill> {
+    if vm::copy_in(va, buf, user_rsp()) { Ok(()) } else { Err(Kill) }
+}
+
+/// Copies `data` to user memory at `va`.
+fn copy_out(va: u64, data: &[u8]) -> Result<(), Kill> {
+    if vm::copy_out(va, data, user_rsp()) { Ok(()) } else { Err(Kill) }
 }
 
 /// Reads `len` bytes of user memory at `va`.
 fn user_read(va: u64, len: usize) -> Result<Vec<u8>, Kill> {
     let mut buf = vec![0u8; len];
-    with_current(|p| p.pt.copy_in(va, &mut buf)).map_err(|_| Kill)?;
+    copy_in(va, &mut buf)?;
     Ok(buf)
 }
 
-/// Checks that [va, va+len) is mapped user memory (writable if `write`).
+/// Checks that [va, va+len) is user memory (writable if `write`), present or not.
 fn check_user(va: u64, len: u64, write: bool) -> Result<(), Kill> {
-    if len == 0 {
-        return Ok(());
-    }
-    let ok = with_current(|p| {
-        let Some(end) = va.checked_add(len) else { return false };
-        let mut page = va & !(PGSIZE - 1);
-        while page < end {
-            match p.pt.translate(page.max(va)) {
-                Some((_, w)) if w || !write => {}
-                _ => return false,
-            }
-            page += PGSIZE;
-        }
-        true
-    });
-    if ok { Ok(()) } else { Err(Kill) }
+    if vm::check(va, len, write, user_rsp()) { Ok(()) } else { Err(Kill) }
 }
 
 /// Reads a NUL-terminated string from user memory (Kill also if it is longer than
@@ -139,7 +149,7 @@ fn user_string(va: u64) -> Result<String, Kill> {
     loop {
         let n = ((PGSIZE - at % PGSIZE) as usize).min(chunk.len());
         let piece = &mut chunk[..n];
-        with_current(|p| p.pt.copy_in(at, piece)).map_err(|_| Kill)?;
+        copy_in(at, piece)?;
         if let Some(z) = piece.iter().position(|&b| b == 0) {
             out.extend_from_slice(&piece[..z]);
             break;
@@ -278,7 +288,7 @@ fn read_console(buf: u64, len: u64) -> SysResult {
         for b in &mut chunk[..n] {
             *b = crate::devices::input::getc();
         }
-        with_current(|p| p.pt.copy_out(buf + done, &chunk[..n], false)).map_err(|_| Kill)?;
+        copy_out(buf + done, &chunk[..n])?;
         done += n as u64;
     }
     Ok(len as i64)
@@ -297,11 +307,24 @@ fn sys_read(fd: i32, buf: u64, len: u64) -> SysResult {
     while done < len {
         let n = (len - done).min(PGSIZE) as usize;
         let got = file.read(&mut chunk[..n]);
-        with_current(|p| p.pt.copy_out(buf + done, &chunk[..got], false)).map_err(|_| Kill)?;
+        copy_out(buf + done, &chunk[..got])?;
         done += got as u64;
         if got < n {
             break;
         }
     }
     Ok(done as i64)
+}
+
+/// `mmap(addr, length, writable, fd, offset)`: the address mapped, or 0 (MAP_FAILED)
+/// if the request is refused (see `vm::mmap`), the fd is not an open file (the console's
+/// included), the file is empty, or the offset is negative or past 4 GiB.
+fn sys_mmap(addr: u64, length: u64, writable: bool, fd: i32, offset: i64) -> i64 {
+    let Ok(offset) = u32::try_from(offset) else { return 0 };
+    let Some(file) = fd_file(fd) else { return 0 };
+    let mapped = file.lock().reopen();
+    if mapped.length() == 0 {
+        return 0;
+    }
+    vm::mmap(addr, length, writable, Arc::new(mapped), offset).map_or(0, |a| a as i64)
 }

@@ -104,10 +104,13 @@ fn real_main() -> Result<i32> {
     // system tests, graded with project 2) runs as the userprog project with the dup2
     // extra (which the kernel implements).
     let userprog_only = !args.prefixes.is_empty() && args.prefixes.iter().all(|p| p.starts_with("tests/userprog") || p.starts_with("tests/filesys"));
-    let project = args.project.unwrap_or(match (builtin, userprog_only) {
-        (true, true) => Project::UserprogExtra,
-        (true, false) => Project::Threads,
-        (false, _) => Project::Vm,
+    // A selection under tests/vm runs as the VM project (the kernel has virtual memory).
+    let vm_only = !args.prefixes.is_empty() && args.prefixes.iter().all(|p| p.starts_with("tests/vm"));
+    let project = args.project.unwrap_or(match (builtin, userprog_only, vm_only) {
+        (true, true, _) => Project::UserprogExtra,
+        (true, _, true) => Project::Vm,
+        (true, _, false) => Project::Threads,
+        (false, _, _) => Project::Vm,
     });
     let tests = runner::select(project, &args.prefixes);
     if tests.is_empty() {
