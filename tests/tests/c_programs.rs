@@ -70,3 +70,27 @@ fn a_c_program_in_the_wrong_place_fails() {
     assert_eq!(results, "FAIL tests/userprog/fork-once\n", "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The VM project through the C runtime, as gcc-built student programs would use it:
+/// lazy bss pages (lazy-anon, with get_phys_addr), a 64 KiB stack object (the stack grows
+/// page by page) and a file written through a writable mapping (mmap-write). They pass
+/// the same specs as the Rust programs.
+#[test]
+fn c_programs_exercise_lazy_bss_stack_growth_and_mmap() {
+    let dir = common::scratch_dir("c-programs-vm");
+    let build = dir.join("build");
+    std::fs::create_dir_all(build.join("tests/vm")).unwrap();
+    let ports = [("lazy-anon", "c-lazy-anon"), ("pt-big-stk-obj", "c-pt-big-stk-obj"), ("mmap-write", "c-mmap-write")];
+    for (test, program) in ports {
+        assert!(user_programs::c_programs().contains(&program), "{program} is not a C program");
+        std::fs::copy(user_programs::path(program), build.join("tests/vm").join(test)).unwrap();
+    }
+    let build = build.display().to_string();
+    let mut args = vec!["--os-disk", disk_images::OS_DSK, "--project", "vm", "--search", &build, "--out", "out", "-j", "2"];
+    let paths: Vec<String> = ports.iter().map(|(t, _)| format!("tests/vm/{t}")).collect();
+    args.extend(paths.iter().map(String::as_str));
+    let (_, text) = pintos_test(&dir, &args);
+    let results = std::fs::read_to_string(dir.join("out/results")).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(results, "pass tests/vm/pt-big-stk-obj\npass tests/vm/mmap-write\npass tests/vm/lazy-anon\n", "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -194,3 +194,55 @@ fail (const char *format, ...)
     va_end (args);
     exit (1);
 }
+
+void
+arc4_init (struct arc4 *arc4, const void *key_, size_t size)
+{
+    const uint8_t *key = key_;
+    uint8_t j = 0;
+    for (int i = 0; i < 256; i++)
+        arc4->s[i] = i;
+    for (int i = 0; i < 256; i++) {
+        j += arc4->s[i] + key[i % size];
+        uint8_t t = arc4->s[i];
+        arc4->s[i] = arc4->s[j];
+        arc4->s[j] = t;
+    }
+    arc4->i = arc4->j = 0;
+}
+
+void
+arc4_crypt (struct arc4 *arc4, void *buf_, size_t size)
+{
+    uint8_t *buf = buf_;
+    for (size_t k = 0; k < size; k++) {
+        arc4->i++;
+        arc4->j += arc4->s[arc4->i];
+        uint8_t t = arc4->s[arc4->i];
+        arc4->s[arc4->i] = arc4->s[arc4->j];
+        arc4->s[arc4->j] = t;
+        buf[k] ^= arc4->s[(uint8_t) (arc4->s[arc4->i] + arc4->s[arc4->j])];
+    }
+}
+
+/* One step of the CRC with polynomial 0x04c11db7, most significant bit first. */
+static uint32_t
+crc_byte (uint32_t crc, uint8_t byte)
+{
+    crc ^= (uint32_t) byte << 24;
+    for (int bit = 0; bit < 8; bit++)
+        crc = crc & 0x80000000u ? (crc << 1) ^ 0x04c11db7u : crc << 1;
+    return crc;
+}
+
+unsigned long
+cksum (const void *buf_, size_t size)
+{
+    const uint8_t *buf = buf_;
+    uint32_t crc = 0;
+    for (size_t k = 0; k < size; k++)
+        crc = crc_byte (crc, buf[k]);
+    for (size_t n = size; n != 0; n >>= 8)
+        crc = crc_byte (crc, n & 0xff);
+    return ~crc & 0xffffffffu;
+}

@@ -50,6 +50,19 @@ int dup2 (int oldfd, int newfd);
 int mount (const char *path, int chan_no, int dev_no);
 int umount (const char *path);
 
+/* The physical address user address ADDR maps to, or NULL if its page is not present
+ * (Pintos-KAIST's get_phys_addr, int 0x42). */
+void *get_phys_addr (void *addr);
+
+/* ARC4 (Pintos' tests/arc4.h) and the POSIX cksum of a buffer (tests/cksum.h). */
+struct arc4 {
+    uint8_t s[256];
+    uint8_t i, j;
+};
+void arc4_init (struct arc4 *arc4, const void *key, size_t size);
+void arc4_crypt (struct arc4 *arc4, void *buf, size_t size);
+unsigned long cksum (const void *buf, size_t size);
+
 /* Formatting: %d %i %u %x %s %c %p %% with the l, ll and z length modifiers. */
 int vsnprintf (char *buf, size_t size, const char *format, va_list args);
 int snprintf (char *buf, size_t size, const char *format, ...)

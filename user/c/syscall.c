@@ -76,3 +76,11 @@ int symlink (const char *target, const char *linkpath) { return SYSCALL2 (SYS_SY
 int dup2 (int oldfd, int newfd) { return SYSCALL2 (SYS_DUP2, oldfd, newfd); }
 int mount (const char *path, int chan_no, int dev_no) { return SYSCALL3 (SYS_MOUNT, path, chan_no, dev_no); }
 int umount (const char *path) { return SYSCALL1 (SYS_UMOUNT, path); }
+
+void *
+get_phys_addr (void *addr)
+{
+    void *pa;
+    __asm__ volatile ("int $0x42" : "=a" (pa) : "a" (addr) : "memory");
+    return pa;
+}
