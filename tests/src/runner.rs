@@ -199,7 +199,9 @@ pub fn run_one(setup: &Setup, test: &Test) -> TestRun {
     TestRun { path: test.path.clone(), verdict, host_seconds: start.elapsed().as_secs_f64() }
 }
 
-fn run_machine(setup: &Setup, test: &Test) -> Result<(Vec<u8>, pintos::RunReport), RunError> {
+/// Boots `test` as `setup` says: (the console, the launcher's report with the run's
+/// figures). `run_one` checks and files the result; benchmarks read the figures.
+pub fn run_machine(setup: &Setup, test: &Test) -> Result<(Vec<u8>, pintos::RunReport), RunError> {
     let args = command_line(setup, test)?;
     let opts = Options::try_parse_from(std::iter::once("pintos".to_string()).chain(args)).map_err(|e| RunError::Options { test: test.path.clone(), message: e.to_string() })?;
     let mut output = Vec::new();
