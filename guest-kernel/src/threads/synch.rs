@@ -53,21 +53,25 @@ fn highest(tids: impl Iterator<Item = Tid>) -> Option<usize> {
     best.map(|(i, _)| i)
 }
 
+/// Decrements the value if it is positive (true); otherwise queues `me` as a waiter
+/// (false), and the caller blocks.
+fn take_or_wait(sema: &Semaphore, me: Tid) -> bool {
+    sema.state.with(|s| {
+        if s.value > 0 {
+            s.value -= 1;
+            true
+        } else {
+            s.waiters.push(me);
+            false
+        }
+    })
+}
+
 /// Waits until the value is positive, then decrements it.
 pub fn sema_down(sema: &Semaphore) {
     assert!(!interrupt::in_external(), "sema_down in an interrupt handler");
     cpu::without_interrupts(|| loop {
-        let me = thread::thread_tid();
-        let got = sema.state.with(|s| {
-            if s.value > 0 {
-                s.value -= 1;
-                true
-            } else {
-                s.waiters.push(me);
-                false
-            }
-        });
-        if got {
+        if take_or_wait(sema, thread::thread_tid()) {
             return;
         }
         thread::thread_block();
@@ -143,16 +147,7 @@ pub fn lock_acquire(lock: &Lock) {
         thread::donate_wait(lock.id);
         let me = thread::thread_tid();
         loop {
-            let got = lock.sema.state.with(|s| {
-                if s.value > 0 {
-                    s.value -= 1;
-                    true
-                } else {
-                    s.waiters.push(me);
-                    false
-                }
-            });
-            if got {
+            if take_or_wait(&lock.sema, me) {
                 thread::lock_taken(lock.id, me);
                 return;
             }

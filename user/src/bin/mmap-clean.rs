@@ -9,7 +9,7 @@ mod mem;
 #[path = "shared/mmap_sample.rs"]
 mod sample;
 
-use user::syscall::{mmap, munmap, open, read, seek, write};
+use user::syscall::{munmap, read, seek, write};
 use user::{check, fail, msg};
 
 use sample::{SAMPLE, SAMPLE_LEN};
@@ -21,11 +21,7 @@ const ADDR: usize = 0x5432_1000;
 const PATCH: &[u8] = b"[patched by write(), not mmap]";
 
 fn test_main() {
-    let fd = open(c"sample.txt");
-    check!(fd > 1, "open \"sample.txt\"");
-    // SAFETY: nothing of ours lives at ADDR.
-    let map = unsafe { mmap(ADDR as *mut u8, 4096, false, fd, 0) };
-    check!(!map.is_null(), "mmap \"sample.txt\"");
+    let (fd, map) = mem::map_sample(ADDR, 4096);
     {
         // SAFETY: the page is mapped; the slice ends before munmap.
         let text = unsafe { mem::region(ADDR, SAMPLE_LEN) };

@@ -8,8 +8,8 @@ mod mem;
 #[path = "shared/mmap_sample.rs"]
 mod sample;
 
-use user::syscall::{close, mmap, munmap, open};
-use user::{check, fail};
+use user::syscall::{close, munmap};
+use user::fail;
 
 use mem::MAP_ADDR;
 use sample::SAMPLE;
@@ -17,11 +17,7 @@ use sample::SAMPLE;
 user::test_main!(test_main);
 
 fn test_main() {
-    let fd = open(c"sample.txt");
-    check!(fd > 1, "open \"sample.txt\"");
-    // SAFETY: nothing of ours lives at MAP_ADDR.
-    let map = unsafe { mmap(MAP_ADDR as *mut u8, 4096, false, fd, 0) };
-    check!(!map.is_null(), "mmap \"sample.txt\"");
+    let (fd, map) = mem::map_sample(MAP_ADDR, 4096);
 
     close(fd);
 

@@ -9,7 +9,7 @@ mod mem;
 #[path = "shared/mmap_sample.rs"]
 mod sample;
 
-use user::syscall::{exec, fork, mmap, open, wait};
+use user::syscall::{exec, fork, wait};
 use user::test::set_quiet;
 use user::{check, fail};
 
@@ -26,11 +26,7 @@ fn mapped_text() -> &'static [u8] {
 }
 
 fn test_main() {
-    let fd = open(c"sample.txt");
-    check!(fd > 1, "open \"sample.txt\"");
-    // SAFETY: nothing of ours lives at ADDR.
-    let map = unsafe { mmap(ADDR as *mut u8, 4096, false, fd, 0) };
-    check!(!map.is_null(), "mmap \"sample.txt\"");
+    let (_fd, _map) = mem::map_sample(ADDR, 4096);
     if mapped_text() != SAMPLE {
         fail!("the mapped page does not hold the text of sample.txt");
     }

@@ -10,19 +10,15 @@
 #[path = "shared/mmap_mem.rs"]
 mod mem;
 
-use user::syscall::{mmap, munmap, open};
-use user::{check, fail, msg};
+use user::syscall::munmap;
+use user::{fail, msg};
 
 use mem::MAP_ADDR;
 
 user::test_main!(test_main);
 
 fn test_main() {
-    let fd = open(c"sample.txt");
-    check!(fd > 1, "open \"sample.txt\"");
-    // SAFETY: nothing of ours lives at MAP_ADDR.
-    let map = unsafe { mmap(MAP_ADDR as *mut u8, 0x2000, false, fd, 0) };
-    check!(!map.is_null(), "mmap \"sample.txt\"");
+    let (_fd, map) = mem::map_sample(MAP_ADDR, 0x2000);
     let word = mem::load_i32(MAP_ADDR);
     msg!("memory is readable {}", word);
     msg!("memory is readable {}", mem::load_i32(MAP_ADDR).wrapping_add(0x1000));

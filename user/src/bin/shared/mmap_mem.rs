@@ -42,3 +42,15 @@ pub fn store_i32(addr: usize, value: i32) {
 pub fn first_nonzero(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|&b| b != 0)
 }
+
+/// Opens sample.txt and maps `len` bytes of it read-only at `addr`, checking both as the
+/// tests do (`open "sample.txt"`, `mmap "sample.txt"`): (fd, the mapping).
+#[allow(dead_code)]
+pub fn map_sample(addr: usize, len: usize) -> (i32, *mut u8) {
+    let fd = user::syscall::open(c"sample.txt");
+    user::check!(fd > 1, "open \"sample.txt\"");
+    // SAFETY: the tests map where nothing of theirs lives.
+    let map = unsafe { user::syscall::mmap(addr as *mut u8, len, false, fd, 0) };
+    user::check!(!map.is_null(), "mmap \"sample.txt\"");
+    (fd, map)
+}
