@@ -24,7 +24,7 @@ fn main() {
     let out = std::env::temp_dir().join(format!("pintos-vm-bench-{}", std::process::id()));
     let setup = Setup {
         project: Project::Vm,
-        programs: Setup::builtin_programs(&os_disk),
+        programs: vec![PathBuf::from(user_programs::USER_DIR)],
         search: Setup::default_search(&os_disk),
         os_disk,
         out: out.clone(),
