@@ -7,6 +7,7 @@
 //! picks a frame whose owner cannot be found yet. The table is only touched with
 //! interrupts off; choosing and evicting a victim happen under the VM lock (`vm`).
 
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use crate::arch::cell::IrqCell;
@@ -17,31 +18,31 @@ use crate::threads::thread::Tid;
 pub type Owner = (Tid, u64);
 
 pub struct Frame {
-    /// Kernel virtual address of the page.
-    pub kva: u64,
     /// The user pages it backs: one, or several sharing it copy-on-write.
     pub owners: Vec<Owner>,
     pub pinned: bool,
 }
 
 struct Table {
-    frames: Vec<Frame>,
-    /// Next frame the clock looks at.
-    hand: usize,
+    /// Frames by kernel virtual address (faults and releases find them in log time; the
+    /// clock sweeps them in address order).
+    frames: BTreeMap<u64, Frame>,
+    /// The clock hand: the next frame looked at is the first at or above it.
+    hand: u64,
 }
 
-static FRAMES: IrqCell<Table> = IrqCell::new(Table { frames: Vec::new(), hand: 0 });
+static FRAMES: IrqCell<Table> = IrqCell::new(Table { frames: BTreeMap::new(), hand: 0 });
 
 /// A fresh user-pool page for `owner`, pinned, if the pool has one (no eviction here: see
 /// `vm::frame_for`).
 pub fn take_free(owner: Owner) -> Option<u64> {
     let kva = palloc::get_page(Pool::User, false)?;
-    FRAMES.with(|t| t.frames.push(Frame { kva, owners: alloc::vec![owner], pinned: true }));
+    FRAMES.with(|t| t.frames.insert(kva, Frame { owners: alloc::vec![owner], pinned: true }));
     Some(kva)
 }
 
 fn find(t: &mut Table, kva: u64) -> &mut Frame {
-    t.frames.iter_mut().find(|f| f.kva == kva).unwrap_or_else(|| panic!("unknown frame {kva:#x}"))
+    t.frames.get_mut(&kva).unwrap_or_else(|| panic!("unknown frame {kva:#x}"))
 }
 
 /// Gives a frame (an evicted one, still pinned) to a new owner.
@@ -66,10 +67,18 @@ pub fn release(kva: u64, owner: Owner) -> usize {
         let f = find(t, kva);
         let i = f.owners.iter().position(|&o| o == owner).expect("release: not an owner");
         f.owners.swap_remove(i);
-        f.owners.len()
+        let left = f.owners.len();
+        if left == 0 {
+            t.frames.remove(&kva);
+            if t.frames.is_empty() {
+                // No heap kept once no process has pages (the leak checks compare).
+                t.frames = BTreeMap::new();
+            }
+        }
+        left
     });
     if left == 0 {
-        free(kva);
+        palloc::free_page(kva);
     }
     left
 }
@@ -82,41 +91,21 @@ pub fn owner_count(kva: u64) -> usize {
 /// Lets the clock consider `kva` again.
 pub fn unpin(kva: u64) {
     FRAMES.with(|t| {
-        if let Some(f) = t.frames.iter_mut().find(|f| f.kva == kva) {
+        if let Some(f) = t.frames.get_mut(&kva) {
             f.pinned = false;
         }
     });
-}
-
-/// Removes `kva` from the table and frees the page.
-fn free(kva: u64) {
-    FRAMES.with(|t| {
-        let i = t.frames.iter().position(|f| f.kva == kva).expect("free: unknown frame");
-        t.frames.swap_remove(i);
-        if t.hand >= t.frames.len() {
-            t.hand = 0;
-        }
-        if t.frames.is_empty() {
-            // No heap kept once no process has pages (the leak checks compare).
-            t.frames = Vec::new();
-        }
-    });
-    palloc::free_page(kva);
 }
 
 /// The frame under the clock hand that is not pinned, advancing the hand past it; None
 /// if every frame is pinned (or there are none).
 pub fn next_candidate() -> Option<(u64, Vec<Owner>)> {
     FRAMES.with(|t| {
-        for _ in 0..t.frames.len() {
-            let i = t.hand;
-            t.hand = (t.hand + 1) % t.frames.len();
-            let f = &mut t.frames[i];
-            if !f.pinned {
-                return Some((f.kva, f.owners.clone()));
-            }
-        }
-        None
+        let hand = t.hand;
+        let (&kva, f) = t.frames.range(hand..).chain(t.frames.range(..hand)).find(|(_, f)| !f.pinned)?;
+        let owners = f.owners.clone();
+        t.hand = kva + 1;
+        Some((kva, owners))
     })
 }
 
@@ -128,7 +117,7 @@ pub fn clear_owners(kva: u64) {
 
 /// Pins `kva` if it is still unpinned; returns whether it did (eviction takes it).
 pub fn try_pin(kva: u64) -> bool {
-    FRAMES.with(|t| match t.frames.iter_mut().find(|f| f.kva == kva) {
+    FRAMES.with(|t| match t.frames.get_mut(&kva) {
         Some(f) if !f.pinned => {
             f.pinned = true;
             true

@@ -90,15 +90,6 @@ impl Spt {
     pub fn contains(&self, va: u64) -> bool {
         self.pages.contains_key(&va)
     }
-
-    /// Pages in the table.
-    pub fn len(&self) -> usize {
-        self.pages.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.pages.is_empty()
-    }
 }
 
 /// Supplemental-page-table entries per page of heap, counted low (an entry, its share of
