@@ -37,7 +37,8 @@ fn syn_read(timing: DiskTiming) -> SynRead {
     // The process waiting for a command, and whether it left the CPU meanwhile.
     let mut waiting: Option<(u64, bool)> = None;
     let (mut slept, mut issuers) = (0, Vec::new());
-    for (_, e) in m.bus.trace.take().unwrap() {
+    let recorder = emulator::observe::downcast::<emulator::observe::Recorder>(m.bus.observer.take().unwrap()).unwrap();
+    for (_, e) in recorder.cpu {
         match e {
             CpuEvent::Cr3Load { value } => {
                 cr3 = value;

@@ -43,7 +43,7 @@ impl Bus for ReportBus {
             _ => {}
         }
     }
-    fn cpu_event(&mut self, icount: u64, event: &CpuEvent) {
+    fn cpu_event(&mut self, icount: u64, event: &CpuEvent, _mem: &crate::memory::PhysMemory) {
         self.events.push((icount, event.clone()));
     }
 }

@@ -46,9 +46,10 @@ pub trait Bus {
     fn port_read_is_stable(&mut self, _port: u16, _size: u8) -> bool {
         false
     }
-    /// Observer hook: the CPU reports faults, interrupts and CR3 loads here, with the
-    /// instruction count at which they happened.
-    fn cpu_event(&mut self, _icount: u64, _event: &CpuEvent) {}
+    /// Observer hook: the CPU reports faults, interrupts, CR3 loads, system calls and the
+    /// other [`CpuEvent`]s here, with the instruction count at which they happened and
+    /// guest memory as it is at that instant.
+    fn cpu_event(&mut self, _icount: u64, _event: &CpuEvent, _mem: &crate::memory::PhysMemory) {}
 }
 
 /// All ones for an access of `size` bytes.
@@ -96,7 +97,7 @@ impl Bus for TestBus {
     fn a20_enabled(&self) -> bool {
         !self.a20_disabled
     }
-    fn cpu_event(&mut self, _icount: u64, event: &CpuEvent) {
+    fn cpu_event(&mut self, _icount: u64, event: &CpuEvent, _mem: &crate::memory::PhysMemory) {
         self.events.push(event.clone());
     }
     fn port_read_is_stable(&mut self, port: u16, _size: u8) -> bool {
@@ -107,12 +108,21 @@ impl Bus for TestBus {
 /// Something the CPU did that an observer (tracer, grader, debugger) may want to see.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CpuEvent {
-    /// An exception is being delivered for the instruction at `rip`.
-    Exception { vector: u8, error_code: Option<u32>, rip: u64, address: u64 },
+    /// An exception is being delivered for the instruction at `rip`, which ran at
+    /// privilege `cpl` with `rsp` in address space `cr3`; `address` is CR2 for a page
+    /// fault.
+    Exception { vector: u8, error_code: Option<u32>, rip: u64, address: u64, cpl: u8, cr3: u64, rsp: u64 },
     /// An external interrupt is being delivered.
     Interrupt { vector: u8, rip: u64 },
     /// CR3 was loaded.
     Cr3Load { value: u64 },
+    /// `invlpg` dropped the translation of `address`.
+    Invlpg { address: u64 },
+    /// `syscall` at `rip` with `number` in RAX.
+    Syscall { number: u64, rip: u64 },
+    /// `iret` or `sysret` returned to user mode (CPL 3) at `rip` with `rsp`: the next
+    /// instruction is a user one.
+    UserEntry { rip: u64, rsp: u64 },
     /// A single `out` instruction wrote `value` to `port` (reported before the device sees
     /// it; string `outs` is not reported). With `Cr3Load` this tells which address space
     /// (process) issued each device command, such as a disk read.

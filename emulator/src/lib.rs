@@ -6,6 +6,8 @@
 //! * [`bus`] — the [`bus::Bus`] trait through which the CPU reaches ports, MMIO and the
 //!   interrupt line; the machine (devices) implements it.
 //! * [`mmu`] — the page walker for every paging mode, and the software TLB.
+//! * [`observe`] — the observer interface: what the hardware saw (faults, disk commands
+//!   with sector hashes, system calls, a kernel's claims), for the grader and tracers.
 //! * [`cpu`] — architectural state ([`cpu::Cpu`]), the decode cache, the run loop, exception
 //!   delivery, and instruction semantics grouped by family under `cpu/exec/`.
 //!
@@ -49,5 +51,6 @@ pub mod guests;
 pub mod machine;
 pub mod memory;
 pub mod mmu;
+pub mod observe;
 pub mod pintos;
 pub mod testing;

@@ -17,6 +17,7 @@
 use std::time::{Duration, Instant};
 
 use crate::bus::{Bus, CpuEvent};
+use crate::observe::{Claim, ClaimDecoder, Event, Observer, CLAIM_PORT};
 use crate::cpu::{Cpu, Exit};
 use crate::devices::cmos::Cmos;
 use crate::devices::ide::{Disk, DiskTiming, IdeController};
@@ -116,8 +117,17 @@ pub struct PcBus {
     stop: bool,
     /// Power/reset requests the machine has not handled yet.
     pub request: Option<PowerRequest>,
-    /// Observer: every CPU event, with the tick it happened at (when `trace` is on).
-    pub trace: Option<Vec<(u64, CpuEvent)>>,
+    /// The observer ([`crate::observe`]), set with [`Machine::observe`].
+    pub observer: Option<Box<dyn Observer>>,
+    /// Decodes the claims port while an observer listens.
+    claims: ClaimDecoder,
+    /// The CR3 a claim record belongs to (the one loaded when its header was written, or
+    /// the one an `address-space` record named).
+    claim_cr3: u64,
+    /// CR3 as last loaded (tracked for claims).
+    cr3: u64,
+    /// An `address-space` record overrides `cr3` for claims until the next CR3 load.
+    claim_space: Option<u64>,
 }
 
 impl PcBus {
@@ -155,6 +165,16 @@ impl PcBus {
     /// The next virtual time any device changes on its own.
     fn next_event(&self) -> Option<Nanos> {
         [self.pit.next_event(), self.cmos.next_event(), self.ide.next_event()].into_iter().flatten().min()
+    }
+
+    /// Hands disk commands that finished to the observer, stamped `icount` (the next
+    /// CPU event or the end of the slice: none of the CPU's events fell in between).
+    fn forward_disk(&mut self, icount: u64) {
+        if let Some(o) = &mut self.observer {
+            for cmd in self.ide.take_observed() {
+                o.event(icount, Event::Disk(&cmd), None);
+            }
+        }
     }
 
     fn check_requests(&mut self) {
@@ -271,9 +291,26 @@ impl Bus for PcBus {
         std::mem::take(&mut self.stop)
     }
 
-    fn cpu_event(&mut self, icount: u64, event: &CpuEvent) {
-        if let Some(t) = &mut self.trace {
-            t.push((icount, event.clone()));
+    fn cpu_event(&mut self, icount: u64, event: &CpuEvent, mem: &PhysMemory) {
+        if let CpuEvent::Cr3Load { value } = event {
+            self.cr3 = *value;
+            self.claim_space = None;
+        }
+        if self.observer.is_none() {
+            return;
+        }
+        self.forward_disk(icount);
+        let Some(o) = &mut self.observer else { return };
+        o.event(icount, Event::Cpu(event), Some(mem));
+        if let CpuEvent::PortOut { port: CLAIM_PORT, size: 4, value } = *event {
+            if !self.claims.in_record() {
+                self.claim_cr3 = self.claim_space.unwrap_or(self.cr3);
+            }
+            match self.claims.push(value) {
+                Some(Claim::AddressSpace { cr3 }) => self.claim_space = Some(cr3),
+                Some(claim) => o.event(icount, Event::Claim { claim: &claim, cr3: self.claim_cr3 }, Some(mem)),
+                None => {}
+            }
         }
     }
 }
@@ -352,13 +389,19 @@ impl Machine {
             ide: {
                 let mut ide = IdeController::new(config.disks);
                 ide.set_timing(config.disk_timing);
+                // Nobody drains the command log of a whole run: observers get commands.
+                ide.set_event_log(false);
                 ide
             },
             rate: config.rate,
             synced: 0,
             stop: false,
             request: None,
-            trace: None,
+            observer: None,
+            claims: ClaimDecoder::default(),
+            claim_cr3: 0,
+            cr3: 0,
+            claim_space: None,
         };
         let bios = Bios::new(config.memory);
         bios.install(&mut cpu, hard_disks);
@@ -366,6 +409,14 @@ impl Machine {
         let mut host = Host { bus: &mut m.bus, epoch: m.epoch, now_ns: 0 };
         m.bios.boot(&mut m.cpu, &mut host)?;
         Ok(m)
+    }
+
+    /// Installs `observer` (see [`crate::observe`]): from now on it sees every event.
+    /// `machine.bus.observer.take()` gives it back ([`crate::observe::downcast`]).
+    pub fn observe(&mut self, observer: Box<dyn Observer>) {
+        self.bus.ide.set_observe(true);
+        self.bus.claims = ClaimDecoder::default();
+        self.bus.observer = Some(observer);
     }
 
     /// Virtual nanoseconds since power-on.
@@ -424,6 +475,12 @@ impl Machine {
         if !out.is_empty() {
             on_output(&out);
         }
+        self.bus.forward_disk(self.cpu.icount);
+        if outcome == Outcome::PowerOff {
+            if let Some(o) = &mut self.bus.observer {
+                o.event(self.cpu.icount, Event::PowerOff, Some(&self.cpu.mem));
+            }
+        }
         self.finish();
         outcome
     }
@@ -442,7 +499,9 @@ impl Machine {
         for t in [next, deadline].into_iter().flatten() {
             until = until.min(t.max(now + 1));
         }
-        match self.cpu.run(&mut self.bus, until - now) {
+        let exit = self.cpu.run(&mut self.bus, until - now);
+        self.bus.forward_disk(self.cpu.icount);
+        match exit {
             Exit::Budget | Exit::Stopped => {}
             Exit::Halted => {
                 let mut host = Host { bus: &mut self.bus, epoch: self.epoch, now_ns: ticks_to_ns(now, rate) };

@@ -50,7 +50,7 @@ pub fn boot_with_fs(argv: &[&str], puts: &[(String, Vec<u8>)]) -> (Machine, Stri
 }
 
 /// [`boot_with_fs`] with the given disk timing, optionally recording the CPU's events
-/// (`machine.bus.trace`).
+/// (an [`emulator::observe::Recorder`] in `machine.bus.observer`).
 pub fn boot_with_fs_timed(argv: &[&str], puts: &[(String, Vec<u8>)], disk_timing: DiskTiming, trace: bool) -> (Machine, String) {
     let mut os = std::fs::read(disk_images::OS_DSK).unwrap();
     set_command_line(&mut os, &argv.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
@@ -59,7 +59,7 @@ pub fn boot_with_fs_timed(argv: &[&str], puts: &[(String, Vec<u8>)], disk_timing
     let disks = [[Some(Disk::from_bytes(os).unwrap()), Some(Disk::zeroed(2 * PINTOS_DISK_UNIT).unwrap())], [Some(Disk::from_bytes(scratch).unwrap()), None]];
     let mut m = Machine::new(Config { memory: 20 << 20, rate: DEFAULT_RATE, epoch: DEFAULT_EPOCH, disks, disk_timing }).unwrap();
     if trace {
-        m.bus.trace = Some(Vec::new());
+        m.observe(Box::new(emulator::observe::Recorder::default()));
     }
     let mut console = Vec::new();
     let limits = Limits { virtual_time: Some(Duration::from_secs(60)), host_time: Some(Duration::from_secs(120)), instructions: None };

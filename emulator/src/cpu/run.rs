@@ -195,7 +195,7 @@ impl Cpu {
         let v = bus.acknowledge_interrupt();
         self.intr = bus.interrupt_pending();
         self.stats.interrupts += 1;
-        bus.cpu_event(self.icount, &crate::bus::CpuEvent::Interrupt { vector: v, rip: self.rip });
+        bus.cpu_event(self.icount, &crate::bus::CpuEvent::Interrupt { vector: v, rip: self.rip }, &self.mem);
         if let Err(e) = self.deliver(bus, v, None, EventKind::External, self.rip) {
             self.exception(bus, e);
         }
@@ -211,7 +211,8 @@ impl Cpu {
             if cur.vector() == vector::PF {
                 self.cr2 = cur.address;
             }
-            bus.cpu_event(self.icount, &crate::bus::CpuEvent::Exception { vector: cur.vector(), error_code: cur.error_code(), rip: self.rip, address: cur.address });
+            let event = crate::bus::CpuEvent::Exception { vector: cur.vector(), error_code: cur.error_code(), rip: self.rip, address: cur.address, cpl: self.cpl, cr3: self.cr3, rsp: self.gpr[crate::cpu::reg::RSP as usize] };
+            bus.cpu_event(self.icount, &event, &self.mem);
             let second = match self.deliver(bus, cur.vector(), cur.error_code(), EventKind::Exception, self.rip) {
                 Ok(()) => return,
                 Err(s) => s,
@@ -233,7 +234,7 @@ impl Cpu {
 
     fn triple_fault(&mut self, bus: &mut dyn Bus, why: String) {
         let msg = format!("triple fault: {why}\n{}", self.dump());
-        bus.cpu_event(self.icount, &crate::bus::CpuEvent::TripleFault);
+        bus.cpu_event(self.icount, &crate::bus::CpuEvent::TripleFault, &self.mem);
         self.shutdown = Some(msg);
     }
 }

@@ -11,6 +11,7 @@
 //! CR4.PGE is set), a CR4.PGE/PAE/PSE change, or eviction, so a kernel that forgets an
 //! `invlpg` sees a stale mapping, as it would on hardware.
 
+pub mod inspect;
 pub mod tlb;
 
 use crate::cpu::exception::{pf, Exception};

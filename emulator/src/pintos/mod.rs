@@ -31,6 +31,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::devices::ide::Disk;
 use crate::machine::{Config, Limits, Machine, Outcome};
+use crate::observe::Observer;
 pub use options::{DiskSpec, Options};
 
 /// Room left on the scratch disk for files the kernel writes back with `get`.
@@ -193,6 +194,8 @@ pub struct RunReport {
 #[derive(Clone, Debug, Default)]
 pub struct RunFigures {
     pub instructions: u64,
+    /// The clock rate: instructions per virtual second.
+    pub rate: u64,
     /// Virtual time at the end, in nanoseconds.
     pub virtual_ns: u64,
     /// Host time the machine ran.
@@ -231,9 +234,18 @@ pub fn default_host_guard(timeout: Duration, rate: u64) -> Duration {
 /// Runs the kernel as the options say, streaming the console to `out`, and returns the
 /// exit status, the outcome and the diagnostics instead of printing them.
 pub fn run_report(opts: &Options, out: &mut dyn Write) -> Result<RunReport> {
+    Ok(run_observed(opts, out, None)?.0)
+}
+
+/// [`run_report`] with `observer` watching the machine from power-on
+/// ([`crate::observe`]); it is handed back after the run.
+pub fn run_observed(opts: &Options, out: &mut dyn Write, observer: Option<Box<dyn Observer>>) -> Result<(RunReport, Option<Box<dyn Observer>>)> {
     let prepared = prepare(opts)?;
     let started = std::time::Instant::now();
     let mut machine = Machine::new(prepared.config)?;
+    if let Some(o) = observer {
+        machine.observe(o);
+    }
     machine.cpu.spin_skip = !opts.no_spin_skip;
     machine.bus.com1.push_input(&opts.console_input);
     let timeout = opts.timeout.map(Duration::from_secs);
@@ -308,12 +320,13 @@ pub fn run_report(opts: &Options, out: &mut dyn Write) -> Result<RunReport> {
     let ide = &machine.bus.ide;
     let figures = RunFigures {
         instructions: machine.cpu.icount,
+        rate: opts.rate,
         virtual_ns: machine.virtual_ns(),
         host: started.elapsed(),
         exceptions: machine.cpu.stats.exceptions.clone(),
         disks: [[ide.stats(0, 0), ide.stats(0, 1)], [ide.stats(1, 0), ide.stats(1, 1)]],
     };
-    Ok(RunReport { status, outcome, diagnostics, figures })
+    Ok((RunReport { status, outcome, diagnostics, figures }, machine.bus.observer.take()))
 }
 
 /// The `--stats` figures: where the run's virtual and host time went.

@@ -10,7 +10,7 @@
 use iced_x86::{Code, Instruction, MemorySize, Mnemonic, OpKind};
 
 use super::Table;
-use crate::bus::Bus;
+use crate::bus::{Bus, CpuEvent};
 use crate::cpu::decode::{Handler, Op};
 use crate::cpu::exception::Exception;
 use crate::cpu::flags::{mask, IOPL, NT, RF, VIF, VIP, VM};
@@ -375,6 +375,9 @@ fn iret<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, _: &Op) -> Result<(), 
     cpu.set_next_rip(ip);
     // IF may have been set: interrupts are sampled once the block ends.
     cpu.end_block = true;
+    if cpu.cpl == 3 {
+        bus.cpu_event(cpu.icount, &CpuEvent::UserEntry { rip: ip, rsp: cpu.gpr[reg::RSP as usize] }, &cpu.mem);
+    }
     Ok(())
 }
 
@@ -397,10 +400,11 @@ fn flat(selector: u16, attr: u16) -> Segment {
 
 /// `syscall`: CS/SS from STAR[47:32], RIP from LSTAR (CSTAR from compatibility mode),
 /// RCX = return address, R11 = RFLAGS, RFLAGS &= ~SFMASK.
-fn syscall(cpu: &mut Cpu, _: &mut dyn Bus, _: &Op) -> Result<(), Exception> {
+fn syscall(cpu: &mut Cpu, bus: &mut dyn Bus, _: &Op) -> Result<(), Exception> {
     if cpu.efer & mmu::EFER_SCE == 0 || !cpu.long_mode() {
         return Err(Exception::ud());
     }
+    bus.cpu_event(cpu.icount, &CpuEvent::Syscall { number: cpu.gpr[reg::RAX as usize], rip: cpu.rip }, &cpu.mem);
     let target = if cpu.long64 { cpu.msr.lstar } else { cpu.msr.cstar };
     let next = cpu.next_rip();
     let fl = cpu.flags.get();
@@ -417,7 +421,7 @@ fn syscall(cpu: &mut Cpu, _: &mut dyn Bus, _: &Op) -> Result<(), Exception> {
 }
 
 /// `sysret` (`S` = 4: to compatibility mode at ECX; `S` = 8: to 64-bit mode at RCX).
-fn sysret<const S: usize>(cpu: &mut Cpu, _: &mut dyn Bus, _: &Op) -> Result<(), Exception> {
+fn sysret<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, _: &Op) -> Result<(), Exception> {
     if cpu.efer & mmu::EFER_SCE == 0 || !cpu.long64 {
         return Err(Exception::ud());
     }
@@ -443,6 +447,7 @@ fn sysret<const S: usize>(cpu: &mut Cpu, _: &mut dyn Bus, _: &Op) -> Result<(), 
     cpu.update_mode();
     cpu.set_next_rip(rip);
     cpu.end_block = true;
+    bus.cpu_event(cpu.icount, &CpuEvent::UserEntry { rip, rsp: cpu.gpr[reg::RSP as usize] }, &cpu.mem);
     Ok(())
 }
 

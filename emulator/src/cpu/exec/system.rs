@@ -105,7 +105,7 @@ fn out<const S: usize, const DX: bool>(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op
     let port = if DX { cpu.gpr[reg::RDX as usize] as u16 } else { op.imm as u16 };
     check_io(cpu, bus, port, S as u8)?;
     let v = cpu.reg::<S>(reg::RAX);
-    bus.cpu_event(cpu.icount, &crate::bus::CpuEvent::PortOut { port, size: S as u8, value: v as u32 });
+    bus.cpu_event(cpu.icount, &crate::bus::CpuEvent::PortOut { port, size: S as u8, value: v as u32 }, &cpu.mem);
     bus.port_write(cpu.now(), port, S as u8, v as u32);
     cpu.after_port_io(bus);
     Ok(())
@@ -282,7 +282,7 @@ impl Cpu {
         self.cr3 = if self.long_mode() { v } else { v & 0xffff_ffff };
         self.flush_for_cr3();
         self.end_block = true;
-        bus.cpu_event(self.icount, &CpuEvent::Cr3Load { value: self.cr3 });
+        bus.cpu_event(self.icount, &CpuEvent::Cr3Load { value: self.cr3 }, &self.mem);
         Ok(())
     }
 
@@ -690,7 +690,7 @@ fn clts(cpu: &mut Cpu, _: &mut dyn Bus, _: &Op) -> Result<(), Exception> {
 
 /// `invlpg m`: drops the translation of the operand's linear address (no access is made,
 /// so it cannot fault on the address itself).
-fn invlpg(cpu: &mut Cpu, _: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+fn invlpg(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
     require_cpl0(cpu)?;
     let off = cpu.ea(&op.mem);
     let mut lin = off.wrapping_add(cpu.seg_base[op.mem.seg as usize]);
@@ -698,6 +698,7 @@ fn invlpg(cpu: &mut Cpu, _: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
         lin &= 0xffff_ffff;
     }
     cpu.tlb.flush_page(lin);
+    bus.cpu_event(cpu.icount, &CpuEvent::Invlpg { address: lin }, &cpu.mem);
     cpu.end_block = true;
     Ok(())
 }

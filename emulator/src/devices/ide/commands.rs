@@ -184,6 +184,9 @@ impl DriveState {
             }
             let at = i as usize * SECTOR_SIZE;
             self.buffer[at..at + SECTOR_SIZE].copy_from_slice(&sector);
+            if self.observe {
+                self.moved.push((lba, false, crate::observe::hash64(&sector)));
+            }
         }
         self.stats.sectors_read += n as u64;
         self.set_address(next_lba + n as u64 - 1, lba_mode);
@@ -283,6 +286,9 @@ impl DriveState {
                 self.stats.sectors_written += i as u64;
                 self.fail_at(ERROR_ABRT, lba, remaining - i, lba_mode);
                 return i + 1;
+            }
+            if self.observe {
+                self.moved.push((lba, true, crate::observe::hash64(&sector)));
             }
         }
         self.stats.sectors_written += n as u64;

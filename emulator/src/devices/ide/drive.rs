@@ -76,6 +76,11 @@ pub struct DriveState {
     pub(super) pos: usize,
     pub(super) len: usize,
     pub stats: DriveStats,
+    /// Whether an observer wants the sectors this drive moves ([`Self::moved`]).
+    pub(super) observe: bool,
+    /// Sectors moved since the controller last looked, when observed: (LBA, write,
+    /// content hash).
+    pub(super) moved: Vec<(u64, bool, u64)>,
 }
 
 impl DriveState {
@@ -103,6 +108,8 @@ impl DriveState {
             pos: 0,
             len: 0,
             stats: DriveStats::default(),
+            observe: false,
+            moved: Vec::new(),
         }
     }
 
@@ -134,6 +141,8 @@ impl DriveState {
             pos: 0,
             len: 0,
             stats: DriveStats::default(),
+            observe: false,
+            moved: Vec::new(),
         }
     }
 

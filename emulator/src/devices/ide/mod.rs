@@ -94,6 +94,7 @@ pub use regs::*;
 pub use timing::{Busy, DiskTiming, STATUS_BUSY};
 
 use super::{Nanos, PortDevice, Timed};
+use crate::observe::{DiskCommand, DiskRole};
 use std::io;
 
 /// The controller's whole guest-visible state (disk contents live in the backends).
@@ -171,6 +172,10 @@ pub struct IdeController {
     log_events: bool,
     /// A drive went busy since the machine last asked: the next event moved.
     rescheduled: bool,
+    /// Observed commands still moving sectors, `[channel][drive]`, with the count asked.
+    pending: [[Option<(DiskCommand, u64)>; 2]; 2],
+    /// Observed commands that finished, oldest first.
+    observed: Vec<DiskCommand>,
 }
 
 impl std::fmt::Debug for IdeController {
@@ -203,6 +208,8 @@ impl IdeController {
             events: Vec::new(),
             log_events: true,
             rescheduled: false,
+            pending: Default::default(),
+            observed: Vec::new(),
         }
     }
 
@@ -327,6 +334,40 @@ impl IdeController {
         self.log_events = on;
     }
 
+    /// Turns observation on or off: with it on, each command that moves sectors is kept,
+    /// with a hash of every sector, for [`Self::take_observed`].
+    pub fn set_observe(&mut self, on: bool) {
+        for d in self.state.channels.iter_mut().flat_map(|c| &mut c.drives) {
+            d.observe = on;
+            d.moved.clear();
+        }
+        self.pending = Default::default();
+    }
+
+    /// Observed commands that finished since the last call, in order. A command that
+    /// stopped early (an error, or a new command before all its sectors moved) is
+    /// reported with the sectors that moved, when the drive's next command starts.
+    pub fn take_observed(&mut self) -> Vec<DiskCommand> {
+        std::mem::take(&mut self.observed)
+    }
+
+    /// Moves the sectors drive (`ch`, `sel`) moved into its observed command.
+    fn collect(&mut self, ch: usize, sel: usize) {
+        let drive = &mut self.state.channels[ch].drives[sel];
+        if !drive.observe {
+            return;
+        }
+        for (_, _, hash) in drive.moved.drain(..) {
+            if let Some((cmd, _)) = &mut self.pending[ch][sel] {
+                cmd.hashes.push(hash);
+            }
+        }
+        if matches!(&self.pending[ch][sel], Some((cmd, want)) if cmd.count() >= *want) {
+            let (cmd, _) = self.pending[ch][sel].take().unwrap();
+            self.observed.push(cmd);
+        }
+    }
+
     /// Every command issued to a present drive since the last call, in order.
     pub fn take_events(&mut self) -> Vec<DiskEvent> {
         std::mem::take(&mut self.events)
@@ -366,12 +407,27 @@ impl IdeController {
             return; // nobody executes commands for an absent device
         }
         self.log(ch, sel, command);
+        if self.state.channels[ch].drives[sel].observe {
+            if let Some((cmd, _)) = self.pending[ch][sel].take() {
+                if cmd.count() > 0 {
+                    self.observed.push(cmd);
+                }
+            }
+            let d = &self.state.channels[ch].drives[sel];
+            let write = matches!(command, CMD_WRITE_SECTORS | CMD_WRITE_SECTORS_NORETRY | CMD_WRITE_MULTIPLE);
+            let read = matches!(command, CMD_READ_SECTORS | CMD_READ_SECTORS_NORETRY | CMD_READ_MULTIPLE);
+            if read || write {
+                let cmd = DiskCommand { role: DiskRole::of(ch, sel), lba: d.start_address().unwrap_or(u64::MAX), write, hashes: Vec::new() };
+                self.pending[ch][sel] = Some((cmd, d.sector_count() as u64));
+            }
+        }
         let drive = &mut self.state.channels[ch].drives[sel];
         match self.disks[ch][sel].as_mut() {
             Some(disk) => drive.execute(command, disk.backend_mut(), now, timing),
             None => drive.fail(ERROR_ABRT), // unreachable by construction
         }
         self.rescheduled |= drive.is_busy();
+        self.collect(ch, sel);
     }
 
     fn log(&mut self, ch: usize, drive: usize, command: u8) {
@@ -398,6 +454,9 @@ impl IdeController {
             _ => None,
         };
         self.rescheduled |= drive.is_busy();
+        if self.state.channels[ch].drives[sel].observe && !self.state.channels[ch].drives[sel].moved.is_empty() {
+            self.collect(ch, sel);
+        }
         word.unwrap_or_else(|| {
             self.state.misses += 1;
             0xffff
@@ -413,6 +472,9 @@ impl IdeController {
             _ => false,
         };
         self.rescheduled |= drive.is_busy();
+        if self.state.channels[ch].drives[sel].observe && !self.state.channels[ch].drives[sel].moved.is_empty() {
+            self.collect(ch, sel);
+        }
         if !ok {
             self.state.misses += 1;
         }
