@@ -32,6 +32,8 @@ fn main() {
         rate: None,
         disk_latency: None,
         disk_sector_time: None,
+        behaviour: false,
+        timeline: false,
     };
     println!("{:<16} {:>14} {:>10} {:>11} {:>12} {:>12} {:>9}  verdict", "test", "instructions", "virtual s", "page faults", "swap read", "swap written", "host s");
     for name in HEAVY.iter().filter(|n| filter.is_empty() || filter.iter().any(|f| n.contains(f.as_str()))) {

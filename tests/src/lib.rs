@@ -3,6 +3,7 @@
 //! the grader that weighs results by rubric ([`grade`]), and the parallel runner behind
 //! the `pintos-test` command ([`runner`]). See `tests/README.md`.
 
+pub mod behaviour;
 pub mod catalogue;
 pub mod check;
 pub mod diff;

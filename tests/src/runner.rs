@@ -11,7 +11,9 @@ use emulator::machine::Outcome;
 use emulator::pintos::{self, Options};
 use thiserror::Error;
 
+use crate::behaviour::{self, CheckResult, CheckVerdict, Figures, Watcher};
 use crate::catalogue::{Project, Test, DATA_FILES, GENERATED_ZEROS};
+use emulator::observe::Recorder;
 use crate::check::{self, RunFacts, Verdict};
 
 /// Errors setting up a run (before the machine starts).
@@ -57,6 +59,10 @@ pub struct Setup {
     /// `--disk-sector-time`); `None`: the launcher's default.
     pub disk_latency: Option<u64>,
     pub disk_sector_time: Option<u64>,
+    /// Run the behaviour checks ([`crate::behaviour`]) for the tests they concern.
+    pub behaviour: bool,
+    /// Keep every hardware event of each run ([`TestRun::timeline`], for `--trace`).
+    pub timeline: bool,
 }
 
 impl Setup {
@@ -162,10 +168,22 @@ pub fn command_line(setup: &Setup, test: &Test) -> Result<Vec<String>, RunError>
 }
 
 /// One finished test.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct TestRun {
     pub path: String,
+    /// The output check's verdict (Pintos' rules), with the behaviour checks' failures
+    /// folded in: a test passes only when its output and every behaviour check pass.
     pub verdict: Verdict,
+    /// The output check alone.
+    pub output_pass: bool,
+    /// Behaviour checks that concern this test, in [`crate::behaviour::CHECKS`] order.
+    pub checks: Vec<CheckResult>,
+    /// What the hardware counted (absent when the machine never ran).
+    pub figures: Option<Figures>,
+    /// Every hardware event, when [`Setup::timeline`] asked for them.
+    pub timeline: Option<Recorder>,
+    /// The clock rate of the run (instructions per virtual second).
+    pub rate: u64,
     /// Virtual instructions are deterministic; host time is for the curious.
     pub host_seconds: f64,
 }
@@ -176,12 +194,33 @@ pub struct TestRun {
 pub fn run_one(setup: &Setup, test: &Test) -> TestRun {
     let start = std::time::Instant::now();
     let base = setup.out.join(&test.path);
-    let (output, errors, verdict) = match run_machine(setup, test) {
-        Ok((output, report)) => {
+    let concerned: Vec<_> = if setup.behaviour { behaviour::CHECKS.iter().filter(|c| (c.applies)(test, setup.project)).collect() } else { Vec::new() };
+    let watch = !concerned.is_empty() || setup.timeline;
+    let (mut checks, mut figures, mut timeline, mut rate) = (Vec::new(), None, None, 0);
+    let (output, errors, verdict) = match run_watched(setup, test, watch) {
+        Ok((output, report, watcher)) => {
             let facts = RunFacts { triple_fault: matches!(report.outcome, Outcome::TripleFault(_)) };
             let text = String::from_utf8_lossy(&output).into_owned();
             let verdict = check::check(test, &text, facts);
             let errors: String = report.diagnostics.iter().map(|d| format!("pintos: {d}\n")).collect();
+            let f = &report.figures;
+            let roles = emulator::observe::DiskRole::ALL;
+            let disk = |r: emulator::observe::DiskRole| {
+                let (c, d) = match r {
+                    emulator::observe::DiskRole::Os => (0, 0),
+                    emulator::observe::DiskRole::Fs => (0, 1),
+                    emulator::observe::DiskRole::Scratch => (1, 0),
+                    emulator::observe::DiskRole::Swap => (1, 1),
+                };
+                (r, f.disks[c][d].sectors_read, f.disks[c][d].sectors_written)
+            };
+            figures = Some(Figures { instructions: f.instructions, virtual_ns: f.virtual_ns, page_faults: f.exceptions.get(&14).copied().unwrap_or(0), sectors: roles.map(disk) });
+            rate = f.rate;
+            if let Some(w) = watcher {
+                let (facts, tl) = w.finish();
+                checks = behaviour::evaluate(test, setup.project, &facts, &concerned);
+                timeline = tl;
+            }
             (output, errors, verdict)
         }
         Err(e) => {
@@ -189,14 +228,37 @@ pub fn run_one(setup: &Setup, test: &Test) -> TestRun {
             (Vec::new(), format!("{msg}\n"), Verdict { pass: false, messages: vec![msg] })
         }
     };
+    let output_pass = verdict.pass;
     let mut verdict = verdict;
+    // A behaviour check that fails fails the test, with its reason under the output's.
+    for c in checks.iter().filter(|c| c.verdict == CheckVerdict::Fail) {
+        verdict.pass = false;
+        verdict.messages.push(c.reason.clone());
+    }
     for (ext, data) in [("output", output.as_slice()), ("errors", errors.as_bytes()), ("result", verdict.result_file().as_bytes())] {
         if let Err(e) = write_file(&base.with_extension(ext), data) {
             verdict.pass = false;
             verdict.messages.push(format!("harness: {e}"));
         }
     }
-    TestRun { path: test.path.clone(), verdict, host_seconds: start.elapsed().as_secs_f64() }
+    TestRun { path: test.path.clone(), verdict, output_pass, checks, figures, timeline, rate, host_seconds: start.elapsed().as_secs_f64() }
+}
+
+/// [`run_machine`], with a [`Watcher`] on the machine when `watch`.
+fn run_watched(setup: &Setup, test: &Test, watch: bool) -> Result<(Vec<u8>, pintos::RunReport, Option<Box<Watcher>>), RunError> {
+    let args = command_line(setup, test)?;
+    let opts = Options::try_parse_from(std::iter::once("pintos".to_string()).chain(args)).map_err(|e| RunError::Options { test: test.path.clone(), message: e.to_string() })?;
+    let watcher = if watch {
+        // The programs the test puts, by their guest names: the watcher knows what each
+        // process's executable should hold.
+        let exes = opts.put.iter().filter_map(|p| std::fs::read(&p.host).ok().filter(|b| b.starts_with(b"\x7fELF")).map(|b| (p.guest.clone(), b))).collect();
+        Some(Box::new(Watcher::new(exes, setup.timeline)) as Box<dyn emulator::observe::Observer>)
+    } else {
+        None
+    };
+    let mut output = Vec::new();
+    let (report, observer) = pintos::run_observed(&opts, &mut output, watcher).map_err(|source| RunError::Launcher { test: test.path.clone(), source })?;
+    Ok((output, report, observer.and_then(emulator::observe::downcast::<Watcher>)))
 }
 
 /// Boots `test` as `setup` says: (the console, the launcher's report with the run's
@@ -240,7 +302,7 @@ mod tests {
     use crate::catalogue::find;
 
     fn setup(project: Project, dir: &Path) -> Setup {
-        Setup { project, os_disk: dir.join("os.dsk"), programs: vec![], search: vec![dir.to_path_buf()], out: dir.join("out"), host_timeout_factor: 20, rate: None, disk_latency: None, disk_sector_time: None }
+        Setup { project, os_disk: dir.join("os.dsk"), programs: vec![], search: vec![dir.to_path_buf()], out: dir.join("out"), host_timeout_factor: 20, rate: None, disk_latency: None, disk_sector_time: None, behaviour: true, timeline: false }
     }
 
     #[test]

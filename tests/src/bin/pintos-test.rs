@@ -130,7 +130,7 @@ fn real_main() -> Result<i32> {
     let search = if args.search.is_empty() { runner::Setup::default_search(&os_disk) } else { args.search.clone() };
     // The built-in kernel's programs are the ones `cargo build` makes (user/src/bin).
     let programs = if builtin { runner::Setup::builtin_programs(&os_disk) } else { vec![] };
-    let setup = runner::Setup { project, os_disk: os_disk.clone(), programs, search, out: args.out.clone(), host_timeout_factor: args.host_timeout_factor, rate: args.rate, disk_latency: args.disk_latency, disk_sector_time: args.disk_sector_time };
+    let setup = runner::Setup { project, os_disk: os_disk.clone(), programs, search, out: args.out.clone(), host_timeout_factor: args.host_timeout_factor, rate: args.rate, disk_latency: args.disk_latency, disk_sector_time: args.disk_sector_time, behaviour: true, timeline: false };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
 
     let runs = runner::run_all(&setup, &tests, jobs, |r| {
