@@ -118,8 +118,9 @@ pub enum CpuEvent {
     Cr3Load { value: u64 },
     /// `invlpg` dropped the translation of `address`.
     Invlpg { address: u64 },
-    /// `syscall` at `rip` with `number` in RAX.
-    Syscall { number: u64, rip: u64 },
+    /// `syscall` at `rip` with `number` in RAX, the argument registers (RDI, RSI, RDX,
+    /// R10, R8, R9) and the user's `rsp`.
+    Syscall { number: u64, rip: u64, args: [u64; 6], rsp: u64 },
     /// `iret` or `sysret` returned to user mode (CPL 3) at `rip` with `rsp`: the next
     /// instruction is a user one.
     UserEntry { rip: u64, rsp: u64 },

@@ -249,9 +249,9 @@ fn run_watched(setup: &Setup, test: &Test, watch: bool) -> Result<(Vec<u8>, pint
     let args = command_line(setup, test)?;
     let opts = Options::try_parse_from(std::iter::once("pintos".to_string()).chain(args)).map_err(|e| RunError::Options { test: test.path.clone(), message: e.to_string() })?;
     let watcher = if watch {
-        // The programs the test puts, by their guest names: the watcher knows what each
-        // process's executable should hold.
-        let exes = opts.put.iter().filter_map(|p| std::fs::read(&p.host).ok().filter(|b| b.starts_with(b"\x7fELF")).map(|b| (p.guest.clone(), b))).collect();
+        // The files the test puts, by their guest names: the watcher knows what each
+        // process's executable should hold, and which sectors are which file's.
+        let exes = opts.put.iter().filter_map(|p| std::fs::read(&p.host).ok().map(|b| (p.guest.clone(), b))).collect();
         Some(Box::new(Watcher::new(exes, setup.timeline)) as Box<dyn emulator::observe::Observer>)
     } else {
         None
@@ -272,8 +272,10 @@ pub fn run_machine(setup: &Setup, test: &Test) -> Result<(Vec<u8>, pintos::RunRe
 }
 
 /// Runs `tests` on `jobs` threads. `on_done` sees each test as it finishes (in finishing
-/// order); the result is in the order of `tests`.
-pub fn run_all(setup: &Setup, tests: &[&Test], jobs: usize, on_done: impl Fn(&TestRun) + Sync) -> Vec<TestRun> {
+/// order), on the thread that ran it, and may take out what it has finished with (the
+/// `--trace` writer takes the timeline, so a suite's timelines are never all in memory at
+/// once); the result is in the order of `tests`.
+pub fn run_all(setup: &Setup, tests: &[&Test], jobs: usize, on_done: impl Fn(&mut TestRun) + Sync) -> Vec<TestRun> {
     let next = AtomicUsize::new(0);
     let done: Mutex<BTreeMap<usize, TestRun>> = Mutex::new(BTreeMap::new());
     std::thread::scope(|s| {
@@ -281,8 +283,8 @@ pub fn run_all(setup: &Setup, tests: &[&Test], jobs: usize, on_done: impl Fn(&Te
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(test) = tests.get(i) else { break };
-                let r = run_one(setup, test);
-                on_done(&r);
+                let mut r = run_one(setup, test);
+                on_done(&mut r);
                 done.lock().unwrap().insert(i, r);
             });
         }
@@ -294,6 +296,50 @@ pub fn run_all(setup: &Setup, tests: &[&Test], jobs: usize, on_done: impl Fn(&Te
 /// project's tests when there are none).
 pub fn select(project: Project, prefixes: &[String]) -> Vec<&'static Test> {
     project.tests().into_iter().filter(|t| prefixes.is_empty() || prefixes.iter().any(|p| t.path.starts_with(p.as_str()))).collect()
+}
+
+/// One of N slices of a selection (`pintos-test --partition K/N`), for spreading a suite
+/// over machines: the test at index i of the selection, in catalogue order, goes to slice
+/// `i % N + 1`. The split is stable (it depends only on the selection), every test is in
+/// exactly one slice, and neighbours in the catalogue (often of similar cost) land in
+/// different slices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Partition {
+    /// The slice, 1-based.
+    pub k: usize,
+    /// How many slices.
+    pub n: usize,
+}
+
+impl Partition {
+    /// The tests of `tests` in this slice, in their order.
+    pub fn pick<T>(self, tests: Vec<T>) -> Vec<T> {
+        tests.into_iter().enumerate().filter(|(i, _)| i % self.n + 1 == self.k).map(|(_, t)| t).collect()
+    }
+}
+
+impl std::str::FromStr for Partition {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Partition, String> {
+        let bad = |why: &str| format!("bad partition `{s}`: {why} (expected K/N with 1 <= K <= N, e.g. 2/4)");
+        let (k, n) = s.split_once('/').ok_or_else(|| bad("no `/`"))?;
+        let k: usize = k.trim().parse().map_err(|_| bad("K is not a number"))?;
+        let n: usize = n.trim().parse().map_err(|_| bad("N is not a number"))?;
+        if n == 0 {
+            return Err(bad("N is 0"));
+        }
+        if k == 0 || k > n {
+            return Err(bad("K is out of range"));
+        }
+        Ok(Partition { k, n })
+    }
+}
+
+impl std::fmt::Display for Partition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.k, self.n)
+    }
 }
 
 #[cfg(test)]
@@ -380,6 +426,28 @@ mod tests {
         assert_eq!(t.len(), 6);
         assert_eq!(select(Project::Threads, &[]).len(), 27);
         assert!(select(Project::Vm, &["tests/threads/mlfqs".into()]).is_empty());
+    }
+
+    #[test]
+    fn partitions_split_the_selection_stably_and_completely() {
+        let all = select(Project::Vm, &[]);
+        let slices: Vec<Vec<&Test>> = (1..=4).map(|k| Partition { k, n: 4 }.pick(all.clone())).collect();
+        assert_eq!(slices.iter().map(Vec::len).sum::<usize>(), all.len());
+        assert!(slices.iter().all(|s| s.len() == all.len() / 4 || s.len() == all.len() / 4 + 1));
+        // Slice 2 of 4 holds the selection's tests 1, 5, 9, ...
+        assert_eq!(slices[1][0].path, all[1].path);
+        assert_eq!(slices[1][1].path, all[5].path);
+        let mut merged: Vec<&str> = slices.iter().flatten().map(|t| t.path.as_str()).collect();
+        merged.sort();
+        let mut want: Vec<&str> = all.iter().map(|t| t.path.as_str()).collect();
+        want.sort();
+        assert_eq!(merged, want);
+        assert_eq!("3/4".parse::<Partition>(), Ok(Partition { k: 3, n: 4 }));
+        assert_eq!(Partition { k: 1, n: 1 }.pick(vec![1, 2, 3]), [1, 2, 3]);
+        for bad in ["0/4", "5/4", "1/0", "4", "a/4", "1/b", ""] {
+            let e = bad.parse::<Partition>().unwrap_err();
+            assert!(e.starts_with(&format!("bad partition `{bad}`")) && !e.contains('\n'), "{e}");
+        }
     }
 
     #[test]

@@ -47,6 +47,7 @@ pub struct Figures {
 }
 
 pub mod checks;
+pub mod elf;
 mod watcher;
 
 pub use checks::{CheckSpec, CHECKS};

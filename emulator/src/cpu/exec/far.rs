@@ -404,7 +404,9 @@ fn syscall(cpu: &mut Cpu, bus: &mut dyn Bus, _: &Op) -> Result<(), Exception> {
     if cpu.efer & mmu::EFER_SCE == 0 || !cpu.long_mode() {
         return Err(Exception::ud());
     }
-    bus.cpu_event(cpu.icount, &CpuEvent::Syscall { number: cpu.gpr[reg::RAX as usize], rip: cpu.rip }, &cpu.mem);
+    let g = &cpu.gpr;
+    let args = [g[reg::RDI as usize], g[reg::RSI as usize], g[reg::RDX as usize], g[reg::R10 as usize], g[reg::R8 as usize], g[reg::R9 as usize]];
+    bus.cpu_event(cpu.icount, &CpuEvent::Syscall { number: g[reg::RAX as usize], rip: cpu.rip, args, rsp: g[reg::RSP as usize] }, &cpu.mem);
     let target = if cpu.long64 { cpu.msr.lstar } else { cpu.msr.cstar };
     let next = cpu.next_rip();
     let fl = cpu.flags.get();
