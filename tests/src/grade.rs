@@ -35,6 +35,22 @@ pub struct Grade {
 /// Grades `verdicts` (test path → passed) for a project. Tests not in `verdicts` count as
 /// failed, with a warning.
 pub fn grade(project: Project, verdicts: &BTreeMap<String, bool>) -> Grade {
+    grade_with(project, verdicts, false)
+}
+
+/// Grades only the tests in `verdicts`, as for one partition of a suite (`pintos-test
+/// --partition K/N --grade`): each rubric's points are over the weights of its tests that
+/// ran, and a rubric none of whose tests ran is left out (its share is not in `max_pct`).
+/// The report's first line says so. The full grade needs every partition's verdicts
+/// (`pintos-test --merge`).
+pub fn grade_ran(project: Project, verdicts: &BTreeMap<String, bool>, what: &str) -> Grade {
+    let mut g = grade_with(project, verdicts, true);
+    let ran = g.sets.iter().map(|s| s.tests).sum::<usize>();
+    g.warnings.insert(0, format!("note: {what}: graded only the {ran} tests that ran, each rubric over its tests that ran; merge every partition's --json report (pintos-test --merge) for the grade"));
+    g
+}
+
+fn grade_with(project: Project, verdicts: &BTreeMap<String, bool>, only_ran: bool) -> Grade {
     let mut sets = Vec::new();
     let mut warnings = Vec::new();
     let (mut pct, mut max_pct) = (0.0, 0.0);
@@ -43,6 +59,9 @@ pub fn grade(project: Project, verdicts: &BTreeMap<String, bool>) -> Grade {
         for t in catalogue::all().iter().filter(|t| t.rubric == rubric) {
             let verdict = verdicts.get(&t.path).copied();
             if verdict.is_none() {
+                if only_ran {
+                    continue;
+                }
                 warnings.push(format!("warning: {} not tested, assuming failure", t.path));
             }
             let passed = verdict.unwrap_or(false);
@@ -53,6 +72,9 @@ pub fn grade(project: Project, verdicts: &BTreeMap<String, bool>) -> Grade {
                 s.passed += 1;
             }
             s.rows.push((t.path.clone(), t.weight, passed, verdict.is_some()));
+        }
+        if only_ran && s.tests == 0 {
+            continue;
         }
         s.pct = if s.possible == 0 { 0.0 } else { s.points as f64 / s.possible as f64 * share };
         pct += s.pct;
@@ -133,6 +155,19 @@ mod tests {
         let all: BTreeMap<String, bool> = Project::Threads.tests().iter().map(|t| (t.path.clone(), true)).collect();
         let r = grade(Project::Threads, &all).render();
         assert!(r.contains("ALL TESTED PASSED -- PERFECT SCORE"));
+    }
+
+    #[test]
+    fn a_partition_is_graded_over_the_tests_that_ran() {
+        // Two alarm tests ran (alarm-priority failed) and nothing else.
+        let v: BTreeMap<String, bool> = [("tests/threads/alarm-single".to_string(), true), ("tests/threads/alarm-priority".to_string(), false)].into();
+        let g = grade_ran(Project::Threads, &v, "partition 1/4");
+        assert_eq!(g.sets.len(), 1);
+        assert_eq!((g.sets[0].points, g.sets[0].possible, g.sets[0].tests), (1, 3, 2));
+        assert_eq!(g.max_pct, 20.0);
+        assert!((g.pct - 20.0 / 3.0).abs() < 1e-9);
+        assert_eq!(g.warnings.len(), 1);
+        assert!(g.render().starts_with("note: partition 1/4: graded only the 2 tests that ran"), "{}", g.render());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The Pintos grading harness: the test catalogue ([`catalogue`]), expected-output specs
 //! ([`spec`]), the checker that applies Pintos' pass/fail rules ([`check`], [`mlfqs`]),
-//! the grader that weighs results by rubric ([`grade`]), and the parallel runner behind
-//! the `pintos-test` command ([`runner`]). See `tests/README.md`.
+//! the grader that weighs results by rubric ([`grade`]), the parallel runner behind
+//! the `pintos-test` command ([`runner`]), and its reports ([`report`]: JSON, JUnit XML and
+//! Chrome traces). See `tests/README.md`.
 
 pub mod behaviour;
 pub mod catalogue;
@@ -9,6 +10,7 @@ pub mod check;
 pub mod diff;
 pub mod grade;
 pub mod mlfqs;
+pub mod report;
 pub mod runner;
 pub mod spec;
 

@@ -3,13 +3,16 @@
 //! Also reached as `pintos test ...`: the `pintos` launcher hands that subcommand to this
 //! executable (see emulator/src/bin/pintos.rs).
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use pintos_tests::behaviour::CHECKS;
 use pintos_tests::catalogue::Project;
-use pintos_tests::{grade, runner};
+use pintos_tests::report::{self, json, junit, trace, Report};
+use pintos_tests::runner::{self, Partition, TestRun};
+use pintos_tests::grade;
 
 #[derive(Parser, Debug)]
 #[command(name = "pintos-test", about = "Run Pintos tests on the deterministic emulator and check them like `make check`")]
@@ -30,8 +33,9 @@ struct Args {
     os_disk: Option<PathBuf>,
     /// Which project's build this kernel is: decides the test set, the disks each run
     /// gets, the kernel flags and the grade weights. Default for the built-in kernel:
-    /// userprog-extra when every prefix is under tests/userprog or tests/filesys, else
-    /// threads; for any other boot disk vm (a full KAIST build).
+    /// userprog-extra when every prefix is under tests/userprog or tests/filesys, vm when
+    /// every prefix is under tests/vm, else threads; for any other boot disk vm (a full
+    /// KAIST build).
     #[arg(long, value_enum)]
     project: Option<Project>,
     /// Directory to search for test programs and put files (repeatable; default: the
@@ -56,22 +60,70 @@ struct Args {
     /// Virtual nanoseconds per sector moved, like `pintos --disk-sector-time`.
     #[arg(long = "disk-sector-time", value_name = "NS")]
     disk_sector_time: Option<u64>,
-    /// Also print the make-grade style report (and write it to OUT/grade).
+    /// Also print the make-grade style report (and write it to OUT/grade). With
+    /// --partition, grades only the tests that ran and says so.
     #[arg(long)]
     grade: bool,
     /// List the selected tests with their settings instead of running them.
     #[arg(long)]
     list: bool,
+    /// List the behaviour checks (name, whether it needs the kernel's claims, what it
+    /// checks) and exit.
+    #[arg(long)]
+    checks: bool,
+    /// Run only slice K of N of the selection (1 <= K <= N): the selection's test i, in
+    /// catalogue order, is in slice i % N + 1. For spreading a suite over CI machines.
+    #[arg(long, value_name = "K/N")]
+    partition: Option<Partition>,
+    /// Write the results as JSON to FILE: {"format", "version", "project", "partition",
+    /// "tests": [{"name", "verdict", "reason", "checks", "instructions", ...}]}.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write the results as JUnit XML to FILE (one testcase per test).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Record every hardware event and write OUT/tests/.../NAME.trace.json per test, a
+    /// Chrome trace (open it in ui.perfetto.dev or chrome://tracing).
+    #[arg(long)]
+    trace: bool,
+    /// Run nothing: join these --json reports (the partitions of one suite), then list,
+    /// grade (--grade) and write --json/--junit as for a run.
+    #[arg(long, value_name = "REPORT", num_args = 1.., conflicts_with_all = ["prefixes", "partition", "list", "trace"])]
+    merge: Vec<PathBuf>,
 }
 
 fn main() {
-    match real_main() {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            let _ = e.print();
+            std::process::exit(0);
+        }
+        Err(e) => {
+            eprintln!("pintos-test: {} (see pintos-test --help)", one_line(&e.to_string()));
+            std::process::exit(2);
+        }
+    };
+    match real_main(args) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("pintos-test: {e:#}");
+            eprintln!("pintos-test: {}", one_line(&format!("{e:#}")));
             std::process::exit(2);
         }
     }
+}
+
+/// A clap error (or any message) as one line: its first line, plus the possible values
+/// when clap lists them.
+fn one_line(text: &str) -> String {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut s = lines.next().unwrap_or("bad command line").trim_start_matches("error: ").to_string();
+    if let Some(values) = lines.find(|l| l.starts_with("[possible values:")) {
+        s.push(' ');
+        s.push_str(values);
+    }
+    s
 }
 
 /// The boot disk and whether it is the built-in kernel: `--os-disk`, else `./os.dsk` (a
@@ -94,8 +146,23 @@ fn boot_disk(given: Option<PathBuf>) -> Result<(PathBuf, bool)> {
     }
 }
 
-fn real_main() -> Result<i32> {
-    let args = Args::parse();
+/// `--checks`: the behaviour checks.
+fn print_checks() {
+    let width = CHECKS.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    println!("{:<width$}  {:<6}  what it checks", "check", "claims");
+    for c in CHECKS {
+        println!("{:<width$}  {:<6}  {}", c.name, if c.needs_claims { "needs" } else { "-" }, c.summary);
+    }
+}
+
+fn real_main(args: Args) -> Result<i32> {
+    if args.checks {
+        print_checks();
+        return Ok(0);
+    }
+    if !args.merge.is_empty() {
+        return merge(&args);
+    }
     // --list needs no boot disk; it only decides the default project.
     let disk = boot_disk(args.os_disk.clone());
     let builtin = matches!(disk, Ok((_, true)));
@@ -112,9 +179,16 @@ fn real_main() -> Result<i32> {
         (true, _, false) => Project::Threads,
         (false, _, _) => Project::Vm,
     });
-    let tests = runner::select(project, &args.prefixes);
+    let mut tests = runner::select(project, &args.prefixes);
     if tests.is_empty() {
-        bail!("no test of the {project:?} project matches {:?}", args.prefixes);
+        bail!("no test of the {} project matches {} (pintos-test --list --project {} lists them)", report::project_name(project), args.prefixes.join(" "), report::project_name(project));
+    }
+    if let Some(p) = args.partition {
+        let selected = tests.len();
+        tests = p.pick(tests);
+        if tests.is_empty() {
+            bail!("partition {p} of the {selected} selected tests is empty (use at most {selected} partitions)");
+        }
     }
     if args.list {
         match &disk {
@@ -130,41 +204,103 @@ fn real_main() -> Result<i32> {
     let search = if args.search.is_empty() { runner::Setup::default_search(&os_disk) } else { args.search.clone() };
     // The built-in kernel's programs are the ones `cargo build` makes (user/src/bin).
     let programs = if builtin { runner::Setup::builtin_programs(&os_disk) } else { vec![] };
-    let setup = runner::Setup { project, os_disk: os_disk.clone(), programs, search, out: args.out.clone(), host_timeout_factor: args.host_timeout_factor, rate: args.rate, disk_latency: args.disk_latency, disk_sector_time: args.disk_sector_time, behaviour: true, timeline: false };
+    let setup = runner::Setup { project, os_disk: os_disk.clone(), programs, search, out: args.out.clone(), host_timeout_factor: args.host_timeout_factor, rate: args.rate, disk_latency: args.disk_latency, disk_sector_time: args.disk_sector_time, behaviour: true, timeline: args.trace };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    // Check the report files can be written before spending minutes on the tests.
+    for f in [&args.json, &args.junit].into_iter().flatten() {
+        std::fs::write(f, b"").with_context(|| format!("cannot write {}", f.display()))?;
+    }
 
-    let runs = runner::run_all(&setup, &tests, jobs, |r| {
+    // A progress bar on a terminal; plain lines otherwise (logs, CI).
+    let bar = std::io::stdout().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(tests.len() as u64);
+        b.set_style(indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} {msg}").expect("a valid template").progress_chars("=> "));
+        b
+    });
+    let failed = std::sync::atomic::AtomicUsize::new(0);
+    let runs = runner::run_all(&setup, &tests, jobs, |r: &mut TestRun| {
+        if args.trace {
+            write_trace(&args.out, r);
+        }
         // Like the Pintos checkers: the verdict line, then the explanation of a failure.
-        let mut s = format!("{} {}\n", if r.verdict.pass { "pass" } else { "FAIL" }, r.path);
+        let mut s = format!("{} {}", if r.verdict.pass { "pass" } else { "FAIL" }, r.path);
         if !r.verdict.pass {
+            failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             for m in &r.verdict.messages {
-                s.push_str(m);
                 s.push('\n');
+                s.push_str(m);
             }
         }
-        print!("{s}");
+        match &bar {
+            Some(b) => {
+                b.println(s);
+                b.inc(1);
+                let f = failed.load(std::sync::atomic::Ordering::Relaxed);
+                if f > 0 {
+                    b.set_message(format!("{f} failed"));
+                }
+            }
+            None => println!("{s}"),
+        }
     });
-
-    // The results file, in catalogue order, then the total, as `make check` prints them.
-    let mut results = String::new();
-    for r in &runs {
-        results.push_str(&format!("{} {}\n", if r.verdict.pass { "pass" } else { "FAIL" }, r.path));
+    if let Some(b) = bar {
+        b.finish_and_clear();
     }
+    let report = Report::new(project, args.partition, &runs);
+    if args.trace {
+        println!("\nTraces: {} (open in ui.perfetto.dev or chrome://tracing)", trace::path_for(&args.out, "tests/.../NAME").display());
+    }
+    finish(&args, project, &report)
+}
+
+/// Writes `run`'s trace beside its output and lets its timeline go.
+fn write_trace(out: &Path, run: &mut TestRun) {
+    let Some(timeline) = run.timeline.take() else { return };
+    let path = trace::path_for(out, &run.path);
+    match trace::write(&path, &run.path, run.rate, &timeline) {
+        Ok(s) if !s.dropped.is_empty() => eprintln!("pintos-test: {}: trace capped at {} events per track ({} left out)", path.display(), trace::TRACK_CAP, s.dropped.values().sum::<usize>()),
+        Ok(_) => {}
+        Err(e) => eprintln!("pintos-test: writing {}: {e}", path.display()),
+    }
+}
+
+/// `--merge`: the partitions' reports as one.
+fn merge(args: &Args) -> Result<i32> {
+    let reports = args.merge.iter().map(|p| json::read(p).map(|r| (p.display().to_string(), r))).collect::<Result<Vec<_>>>()?;
+    let report = json::merge(reports)?;
+    let project = report::project_by_name(&report.project).context("the reports' project")?;
+    if let Some(p) = args.project.filter(|&p| p != project) {
+        bail!("the reports are of project {}, not {}", report.project, report::project_name(p));
+    }
+    finish(args, project, &report)
+}
+
+/// The results file, the final listing and totals, the reports and the grade.
+fn finish(args: &Args, project: Project, report: &Report) -> Result<i32> {
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    std::fs::write(args.out.join("results"), &results).context("writing the results file")?;
+    std::fs::write(args.out.join("results"), report.results_file()).context("writing the results file")?;
+    // The results in catalogue order, output check and behaviour checks side by side.
     println!();
-    print!("{results}");
-    let failures = runs.iter().filter(|r| !r.verdict.pass).count();
-    if failures == 0 {
-        println!("All {} tests passed.", runs.len());
-    } else {
-        println!("{failures} of {} tests failed.", runs.len());
+    print!("{}", report.listing());
+    if let Some(line) = report.checks_line() {
+        println!("{line}");
+    }
+    println!("{}", report.total_line());
+    if let Some(f) = &args.json {
+        json::write(f, report)?;
+    }
+    if let Some(f) = &args.junit {
+        junit::write(f, report)?;
     }
     if args.grade {
-        let verdicts: BTreeMap<String, bool> = runs.iter().map(|r| (r.path.clone(), r.verdict.pass)).collect();
-        let report = grade::grade(project, &verdicts).render();
-        std::fs::write(args.out.join("grade"), &report).context("writing the grade file")?;
-        print!("\n{report}");
+        let verdicts = report.verdicts();
+        let g = match &report.partition {
+            Some(p) => grade::grade_ran(project, &verdicts, &format!("partition {p}")),
+            None => grade::grade(project, &verdicts),
+        };
+        let text = g.render();
+        std::fs::write(args.out.join("grade"), &text).context("writing the grade file")?;
+        print!("\n{text}");
     }
-    Ok(if failures == 0 { 0 } else { 1 })
+    Ok(if report.failures() == 0 { 0 } else { 1 })
 }
