@@ -22,6 +22,12 @@ pub fn outw(port: u16, value: u16) {
 }
 
 #[inline]
+pub fn outl(port: u16, value: u32) {
+    // SAFETY: as for `outb`.
+    unsafe { asm!("out dx, eax", in("dx") port, in("eax") value, options(nomem, nostack, preserves_flags)) }
+}
+
+#[inline]
 pub fn inb(port: u16) -> u8 {
     let value: u8;
     // SAFETY: as for `outb`; reads change only device state.

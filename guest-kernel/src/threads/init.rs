@@ -111,6 +111,9 @@ fn parse_options<'a>(argv: &'a [&'a str]) -> (usize, &'a [&'a str]) {
             ("-threads-tests", None) => THREAD_TESTS.store(true, Ordering::Relaxed),
             ("-rs", Some(v)) => RANDOM_SEED.store(v.parse().unwrap_or_else(|_| panic!("bad seed `{v}'")), Ordering::Relaxed),
             ("-ul", Some(v)) => user_page_limit = v.parse().unwrap_or_else(|_| panic!("bad user page limit `{v}'")),
+            // A deliberate bug, in kernels built for testing the grader (vm::broken).
+            #[cfg(feature = "broken")]
+            ("-broken", Some(v)) => crate::vm::broken::select(v),
             _ => panic!("unknown option `{}' (use -h for help)", argv[i]),
         }
         i += 1;
@@ -150,8 +153,11 @@ fn run_actions(mut actions: &[&str]) {
                 // Pintos' threads kernel); anything else is a user program.
                 let kernel_test = crate::tests::has_test(prog) || THREAD_TESTS.load(Ordering::Relaxed) || !filesys::filesys_mounted();
                 if !kernel_test && !crate::userprog::process::RAN_USER.load(Ordering::Relaxed) {
-                    // The baseline the power-off figures are compared with (leak checks).
-                    print_memory(" before user programs", memory_figures());
+                    // The baseline the power-off figures are compared with (leak checks),
+                    // also claimed on the claims port.
+                    let figures = memory_figures();
+                    print_memory(" before user programs", figures);
+                    claim_frames(figures);
                 }
                 println!("Executing '{name}':");
                 if kernel_test {
@@ -201,6 +207,7 @@ pub fn power_off() -> ! {
     if crate::userprog::process::RAN_USER.load(core::sync::atomic::Ordering::Relaxed) {
         let figures = MEMORY_AFTER_ACTIONS.try_with(|m| *m).flatten().unwrap_or_else(memory_figures);
         print_memory("", figures);
+        claim_frames(figures);
     }
     println!("Powering off...");
     io::outw(0x604, 0x2000);
@@ -233,6 +240,12 @@ fn print_memory(label: &str, figures: MemoryFigures) {
     println!("Palloc{label}: {kernel} free kernel pages, {user} free user pages");
     println!("Heap{label}: {bytes} bytes in {blocks} blocks");
     println!("Frames{label}: {frames} in use, {swap_free} of {swap_all} swap slots free");
+}
+
+/// The `frames` claim (docs/claims.md) of the figures a `Frames` line prints.
+fn claim_frames(figures: MemoryFigures) {
+    let (_, _, _, _, frames, swap_free, _) = figures;
+    crate::vm::claims::frames(frames, swap_free);
 }
 
 /// `n` with commas every three digits, as Pintos prints memory sizes and rates.

@@ -54,6 +54,8 @@ fn add_segment(spt: &mut Spt, file: &Arc<File>, vaddr: u64, offset: u64, filesz:
         let to = (va + PGSIZE).min(end);
         let file_to = to.min(vaddr + filesz);
         let piece = (from < file_to).then(|| Piece { file_offset: (offset + (from - vaddr)) as u32, page_offset: (from - va) as u16, len: (file_to - from) as u16 });
+        #[cfg(feature = "broken")]
+        let piece = piece.or_else(|| vm::broken::bss_piece(file, offset + (from - vaddr), (from - va) as u16));
         if !spt.contains(va) {
             let init = match piece {
                 Some(p) => Uninit::Segment { file: file.clone(), pieces: vec![p] },

@@ -167,6 +167,8 @@ fn start_process(args: Vec<String>, me: Arc<Child>) -> Option<IntrFrame> {
     PROCS.with(|p| p.insert(tid, proc));
     vm::install_done(&[img.stack_frame]);
     thread::thread_set_pml4(root);
+    #[cfg(feature = "broken")]
+    vm::broken::load_eagerly(img.sp);
     Some(user::user_frame(img.entry, img.sp, args.len() as u64, img.argv))
 }
 
@@ -300,6 +302,8 @@ pub fn process_exec(cmdline: String) {
     vm::install_done(&[img.stack_frame]);
     drop(old_pt);
     drop(old_exec);
+    #[cfg(feature = "broken")]
+    vm::broken::load_eagerly(img.sp);
     user::enter_user(img.entry, img.sp, argc, img.argv)
 }
 
@@ -332,6 +336,8 @@ pub fn process_exit(status: i32) -> ! {
         .expect("process_exit: not a user process");
     thread::thread_set_pml4(0);
     let Process { name, pt, spt, user_rsp: _, files, exec, me, children } = proc;
+    #[cfg(feature = "broken")]
+    let spt = vm::broken::leak_frame(spt);
     vm::destroy_locked(&vm_lock, spt, Some(&pt), tid);
     drop(vm_lock);
     drop(pt);

@@ -22,11 +22,13 @@ pub struct FilePage {
 }
 
 impl FilePage {
-    /// Reads the page into the frame at `kva` (may sleep on the file system).
-    pub fn read_into(&self, kva: u64) {
+    /// Reads the page into the frame at `kva` (may sleep on the file system); returns the
+    /// bytes read from the file (the rest of the page is zero).
+    pub fn read_into(&self, kva: u64) -> usize {
         with_frame(kva, |page| {
             let n = self.file.read_at(&mut page[..self.read_bytes as usize], self.offset);
             page[n..].fill(0);
+            n
         })
     }
 

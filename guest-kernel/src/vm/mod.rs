@@ -19,8 +19,16 @@
 //! the file system's. Process records are only touched inside `PROCS.with` (interrupts
 //! off, no sleeping): a fault decides what to do there, does its I/O outside, and comes
 //! back to install the result.
+//!
+//! What the layer did is also written to the paravirtual claims port (`claims`,
+//! docs/claims.md) as it happens: pages loaded, swapped out and in, evicted, stack grown,
+//! copies on write. Kernels built with the `broken` feature carry deliberate bugs for
+//! testing the grader that checks those claims (`broken`).
 
 pub mod anon;
+#[cfg(feature = "broken")]
+pub mod broken;
+pub mod claims;
 pub mod file;
 pub mod frame;
 pub mod swap;
@@ -39,6 +47,7 @@ use crate::threads::thread::{self, Tid};
 use crate::userprog::load::USER_STACK;
 use crate::userprog::process::{with_current, PROCS};
 use anon::Anon;
+use claims::Space;
 use file::FilePage;
 use uninit::Uninit;
 
@@ -163,8 +172,9 @@ enum Fill {
     File(FilePage),
 }
 
-/// Decides what a fault at `va` (in page `page_va`) of process `p` needs.
-fn decide(p: &mut crate::userprog::process::Process, page_va: u64, va: u64, write: bool, rsp: u64) -> Plan {
+/// Decides what a fault at `va` (in page `page_va`) of process `p` needs; sets `grew` if
+/// the fault grows the stack by this page.
+fn decide(p: &mut crate::userprog::process::Process, page_va: u64, va: u64, write: bool, rsp: u64, grew: &mut bool) -> Plan {
     if !p.spt.contains(page_va) {
         // A new stack page's entry comes from the heap: none while the kernel pool is
         // down to its reserve.
@@ -172,6 +182,7 @@ fn decide(p: &mut crate::userprog::process::Process, page_va: u64, va: u64, writ
             return Plan::Kill;
         }
         p.spt.add(page_va, true, Uninit::Zero);
+        *grew = true;
     }
     let page = p.spt.pages.get(&page_va).unwrap();
     if write && !page.writable {
@@ -208,8 +219,11 @@ pub fn handle_fault(va: u64, write: bool, rsp: u64) -> bool {
     // Taking a frame may evict (this page, or the frame it shares), so the plan is made
     // again once the frame is in hand.
     let mut spare: Option<u64> = None;
+    // Whether this fault added the page as new stack (the plan is made again after
+    // taking a frame, and the page is in the table by then).
+    let mut grew = false;
     loop {
-        let plan = with_current(|p| decide(p, page_va, va, write, rsp));
+        let plan = with_current(|p| decide(p, page_va, va, write, rsp, &mut grew));
         let kva = match (&plan, spare) {
             (Plan::Done | Plan::Kill | Plan::MakeWritable, _) => {
                 if let Some(k) = spare {
@@ -236,23 +250,29 @@ pub fn handle_fault(va: u64, write: bool, rsp: u64) -> bool {
         return match plan {
             Plan::Copy(from) => {
                 crate::arch::io::copy_frame(from, kva);
-                with_current(|p| {
+                let (mapped, space) = with_current(|p| {
                     p.pt.unmap(page_va);
                     p.spt.get_mut(page_va).unwrap().frame = Some(kva);
-                    p.pt.map(page_va, kva, true)
+                    (p.pt.map(page_va, kva, true), Space(p.pt.root()))
                 });
+                if mapped {
+                    claims::cow_copy(space, page_va);
+                }
                 frame::release(from, me);
                 frame::unpin(kva);
                 true
             }
-            Plan::Fill(fill) => fill_page(fill, kva, page_va, me),
+            Plan::Fill(fill) => fill_page(fill, kva, page_va, me, grew),
             _ => unreachable!(),
         };
     }
 }
 
-/// Fills frame `kva` for the absent page `page_va` of the running process and maps it.
-fn fill_page(fill: Fill, kva: u64, page_va: u64, me: frame::Owner) -> bool {
+/// Fills frame `kva` for the absent page `page_va` of the running process and maps it;
+/// `grew`: the page is new stack. Then claims what it did (`claims`).
+fn fill_page(fill: Fill, kva: u64, page_va: u64, me: frame::Owner, grew: bool) -> bool {
+    // Bytes read from the file, for a file page.
+    let mut read = 0;
     let ok = match &fill {
         Fill::Init(u) => u.initialize(kva),
         Fill::Swap(slot) => {
@@ -260,20 +280,24 @@ fn fill_page(fill: Fill, kva: u64, page_va: u64, me: frame::Owner) -> bool {
             true
         }
         Fill::File(f) => {
-            f.read_into(kva);
+            read = f.read_into(kva);
             true
         }
     };
-    let installed = ok
-        && with_current(|p| {
+    // The address space the page is mapped in, once it is.
+    let mapped_in = if ok {
+        with_current(|p| {
             let page = p.spt.get_mut(page_va).unwrap();
             page.frame = Some(kva);
             if !matches!(page.kind, Kind::File(_)) {
                 page.kind = Kind::Anon(Anon::default());
             }
-            p.pt.map(page_va, kva, page.writable)
-        });
-    if !installed {
+            p.pt.map(page_va, kva, page.writable).then(|| Space(p.pt.root()))
+        })
+    } else {
+        None
+    };
+    let Some(space) = mapped_in else {
         // The slot (if any) was given up by swap_in and the page now lives nowhere: the
         // process dies anyway.
         with_current(|p| {
@@ -284,6 +308,14 @@ fn fill_page(fill: Fill, kva: u64, page_va: u64, me: frame::Owner) -> bool {
         });
         frame::release(kva, me);
         return false;
+    };
+    match &fill {
+        Fill::Init(u) => u.claim_loaded(space, page_va),
+        Fill::Swap(slot) => claims::swap_in(space, *slot, page_va),
+        Fill::File(f) => claims::lazy_load(space, page_va, f.offset as u64, read as u64),
+    }
+    if grew {
+        claims::stack_growth(space, page_va);
     }
     frame::unpin(kva);
     true
@@ -326,17 +358,18 @@ fn evict() -> Option<u64> {
                 let page = p.spt.get_mut(va).unwrap();
                 page.frame = None;
                 if let Kind::File(f) = &page.kind {
-                    file = Some(f.clone());
+                    file = Some((f.clone(), Space(p.pt.root()), va));
                 }
             }
             (dirty, file)
         });
-        if let Some(f) = file {
+        if let Some((f, space, va)) = file {
             // A file page (never shared) goes back to its file if written, and is read
             // again when needed.
             if dirty {
                 f.write_back(kva);
             }
+            claims::evict(space, va, dirty);
             frame::clear_owners(kva);
             return Some(kva);
         }
@@ -346,7 +379,12 @@ fn evict() -> Option<u64> {
                 let p = ps.get_mut(&tid).unwrap();
                 let page = p.spt.get_mut(va).unwrap();
                 match slot {
-                    Some(s) => page.kind = Kind::Anon(Anon { slot: Some(s) }),
+                    Some(s) => {
+                        page.kind = Kind::Anon(Anon { slot: Some(s) });
+                        let space = Space(p.pt.root());
+                        claims::swap_out(space, va, s);
+                        claims::evict(space, va, true);
+                    }
                     None => {
                         // Swap is full: everything goes back as it was (read-only if
                         // still shared).

@@ -43,6 +43,10 @@ pub fn stats() -> (usize, usize) {
 
 /// Takes a free slot for `pages` pages; None when the swap disk is full or absent.
 pub fn alloc(pages: u16) -> Option<usize> {
+    #[cfg(feature = "broken")]
+    if super::broken::keeps_swap() {
+        return super::broken::keep_alloc(pages);
+    }
     SLOTS.with(|s| {
         let n = s.users.len();
         let slot = (0..n).map(|i| (s.next + i) % n).find(|&i| s.users[i] == 0)?;
@@ -55,6 +59,10 @@ pub fn alloc(pages: u16) -> Option<usize> {
 
 /// One page stored in `slot` no longer needs it; the slot is free once none does.
 pub fn free(slot: usize) {
+    #[cfg(feature = "broken")]
+    if super::broken::keeps_swap() {
+        return super::broken::keep_free(slot);
+    }
     SLOTS.with(|s| {
         assert!(s.users[slot] > 0, "swap slot {slot} freed twice");
         s.users[slot] -= 1;
@@ -66,6 +74,10 @@ pub fn free(slot: usize) {
 
 /// One more page (a fork's copy-on-write copy) is stored in `slot`.
 pub fn share(slot: usize) {
+    #[cfg(feature = "broken")]
+    if super::broken::keeps_swap() {
+        return super::broken::keep_share(slot);
+    }
     SLOTS.with(|s| {
         assert!(s.users[slot] > 0, "sharing free swap slot {slot}");
         s.users[slot] += 1;
@@ -74,6 +86,10 @@ pub fn share(slot: usize) {
 
 /// Writes the page at kernel address `kva` to `slot`.
 pub fn write(slot: usize, kva: u64) {
+    #[cfg(feature = "broken")]
+    if super::broken::keeps_swap() {
+        return super::broken::keep_write(slot, kva);
+    }
     let d = disk().expect("swap slot without a swap disk");
     with_frame(kva, |page| {
         for (i, chunk) in page.chunks_exact(SECTOR_SIZE).enumerate() {
@@ -85,6 +101,10 @@ pub fn write(slot: usize, kva: u64) {
 
 /// Reads `slot` into the page at kernel address `kva`.
 pub fn read(slot: usize, kva: u64) {
+    #[cfg(feature = "broken")]
+    if super::broken::keeps_swap() {
+        return super::broken::keep_read(slot, kva);
+    }
     let d = disk().expect("swap slot without a swap disk");
     with_frame(kva, |page| {
         for (i, chunk) in page.chunks_exact_mut(SECTOR_SIZE).enumerate() {

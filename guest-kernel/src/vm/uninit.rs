@@ -4,6 +4,7 @@
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use super::claims::{self, Space};
 use crate::arch::io::with_frame;
 use crate::filesys::file::File;
 
@@ -42,6 +43,20 @@ impl Uninit {
                 }),
             }
         })
+    }
+
+    /// Writes the `lazy-load` claims for this page, now loaded and mapped at `va` of
+    /// `space`: offset `claims::ZERO_PAGE` for a page of zeros; otherwise one record per
+    /// piece, at the address where the piece starts.
+    pub fn claim_loaded(&self, space: Space, va: u64) {
+        match self {
+            Uninit::Zero => claims::lazy_load(space, va, claims::ZERO_PAGE, 0),
+            Uninit::Segment { pieces, .. } => {
+                for p in pieces {
+                    claims::lazy_load(space, va + p.page_offset as u64, p.file_offset as u64, p.len as u64);
+                }
+            }
+        }
     }
 
     /// Adds `piece` of `file` to a page that already holds another segment's piece.
