@@ -339,13 +339,17 @@ fn evict() -> Option<u64> {
     // Two sweeps: the first may only clear accessed bits.
     for _ in 0..2 * frame::count() + 1 {
         let (kva, owners) = frame::next_candidate()?;
+        // Whether any page the frame backs was accessed; None if one belongs to a forked
+        // child that `copy_spt` is still copying (its record is not in PROCS yet, and a
+        // frame it shares with its parent stays where it is until then).
         let accessed = PROCS.with(|ps| {
-            owners.iter().fold(false, |any, &(tid, va)| {
-                let p = ps.get_mut(&tid).unwrap_or_else(|| panic!("frame {kva:#x} owned by a process that is gone"));
-                p.pt.test_and_clear_accessed(va) | any
-            })
+            let mut any = false;
+            for &(tid, va) in &owners {
+                any |= ps.get_mut(&tid)?.pt.test_and_clear_accessed(va);
+            }
+            Some(any)
         });
-        if accessed || !frame::try_pin(kva) {
+        if accessed != Some(false) || !frame::try_pin(kva) {
             continue;
         }
         // Unmap first, so no owner can change the page while it is written out.
@@ -466,7 +470,9 @@ pub fn check(va: u64, len: u64, write: bool, rsp: u64) -> bool {
 /// to write gets its own copy); the resident pages of mappings are copied into frames of
 /// their own, pinned until `install_done`. The caller holds the VM lock (`_vm`) until
 /// the child's record is in `PROCS`, since the clock may then meet the child among a
-/// shared frame's owners. None when memory runs out (whatever was copied is freed).
+/// shared frame's owners; until then, eviction for a mapping's page leaves the frames
+/// already shared with the child alone. None when memory runs out (whatever was copied
+/// is freed).
 pub fn copy_spt(vm: &VmGuard, parent: Tid, child: Tid, pt: &mut PageTable) -> Option<Spt> {
     let (keys, mappings): (Vec<u64>, BTreeMap<u64, u64>) = PROCS.with(|ps| ps.get(&parent).map(|p| (p.spt.pages.keys().copied().collect(), p.spt.mappings.clone())))?;
     let _claim = claim_entries(keys.len() as u64)?;
