@@ -121,9 +121,12 @@ pub enum CpuEvent {
     /// `syscall` at `rip` with `number` in RAX, the argument registers (RDI, RSI, RDX,
     /// R10, R8, R9) and the user's `rsp`.
     Syscall { number: u64, rip: u64, args: [u64; 6], rsp: u64 },
-    /// `iret` or `sysret` returned to user mode (CPL 3) at `rip` with `rsp`: the next
-    /// instruction is a user one.
-    UserEntry { rip: u64, rsp: u64 },
+    /// `iret` or `sysret` returned to user mode (CPL 3) at `rip` with `rsp` (and `rax`,
+    /// a system call's result): the next instruction is a user one.
+    UserEntry { rip: u64, rsp: u64, rax: u64 },
+    /// `int n` at `rip` with `rax` (Pintos-KAIST's `int 0x42` asks the kernel for the
+    /// physical address of the user address in RAX).
+    SoftwareInterrupt { vector: u8, rip: u64, rax: u64 },
     /// A single `out` instruction wrote `value` to `port` (reported before the device sees
     /// it; string `outs` is not reported). With `Cr3Load` this tells which address space
     /// (process) issued each device command, such as a disk read.

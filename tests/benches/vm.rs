@@ -34,6 +34,7 @@ fn main() {
         disk_sector_time: None,
         behaviour: false,
         timeline: false,
+        kernel_args: vec![],
     };
     println!("{:<16} {:>14} {:>10} {:>11} {:>12} {:>12} {:>9}  verdict", "test", "instructions", "virtual s", "page faults", "swap read", "swap written", "host s");
     for name in HEAVY.iter().filter(|n| filter.is_empty() || filter.iter().any(|f| n.contains(f.as_str()))) {

@@ -13,7 +13,7 @@ use thiserror::Error;
 
 use crate::behaviour::{self, CheckResult, CheckVerdict, Figures, Watcher};
 use crate::catalogue::{Project, Test, DATA_FILES, GENERATED_ZEROS};
-use emulator::observe::Recorder;
+use emulator::observe::{Observer, Recorder};
 use crate::check::{self, RunFacts, Verdict};
 
 /// Errors setting up a run (before the machine starts).
@@ -63,6 +63,8 @@ pub struct Setup {
     pub behaviour: bool,
     /// Keep every hardware event of each run ([`TestRun::timeline`], for `--trace`).
     pub timeline: bool,
+    /// Extra kernel command-line options, after `-q` (a test kernel's `-broken=eager`).
+    pub kernel_args: Vec<String>,
 }
 
 impl Setup {
@@ -155,6 +157,7 @@ pub fn command_line(setup: &Setup, test: &Test) -> Result<Vec<String>, RunError>
     }
     a.push("--".into());
     a.push("-q".into());
+    a.extend(setup.kernel_args.iter().cloned());
     a.extend(test.kernel_flags.iter().cloned());
     if fs && test.is_kernel_test() {
         a.push("-threads-tests".into());
@@ -244,30 +247,48 @@ pub fn run_one(setup: &Setup, test: &Test) -> TestRun {
     TestRun { path: test.path.clone(), verdict, output_pass, checks, figures, timeline, rate, host_seconds: start.elapsed().as_secs_f64() }
 }
 
+/// The [`Watcher`] for `test`: it gets the files the test puts, by their guest names, so
+/// it knows what each process's executable should hold and which sectors are which
+/// file's.
+pub fn watcher(setup: &Setup, test: &Test, timeline: bool) -> Result<Watcher, RunError> {
+    let opts = options(setup, test)?;
+    Ok(watcher_from(&opts, timeline))
+}
+
+fn watcher_from(opts: &Options, timeline: bool) -> Watcher {
+    let files = opts.put.iter().filter_map(|p| std::fs::read(&p.host).ok().map(|b| (p.guest.clone(), b))).collect();
+    Watcher::new(files, timeline)
+}
+
+fn options(setup: &Setup, test: &Test) -> Result<Options, RunError> {
+    let args = command_line(setup, test)?;
+    Options::try_parse_from(std::iter::once("pintos".to_string()).chain(args)).map_err(|e| RunError::Options { test: test.path.clone(), message: e.to_string() })
+}
+
 /// [`run_machine`], with a [`Watcher`] on the machine when `watch`.
 fn run_watched(setup: &Setup, test: &Test, watch: bool) -> Result<(Vec<u8>, pintos::RunReport, Option<Box<Watcher>>), RunError> {
-    let args = command_line(setup, test)?;
-    let opts = Options::try_parse_from(std::iter::once("pintos".to_string()).chain(args)).map_err(|e| RunError::Options { test: test.path.clone(), message: e.to_string() })?;
-    let watcher = if watch {
-        // The files the test puts, by their guest names: the watcher knows what each
-        // process's executable should hold, and which sectors are which file's.
-        let exes = opts.put.iter().filter_map(|p| std::fs::read(&p.host).ok().map(|b| (p.guest.clone(), b))).collect();
-        Some(Box::new(Watcher::new(exes, setup.timeline)) as Box<dyn emulator::observe::Observer>)
-    } else {
-        None
-    };
-    let mut output = Vec::new();
-    let (report, observer) = pintos::run_observed(&opts, &mut output, watcher).map_err(|source| RunError::Launcher { test: test.path.clone(), source })?;
+    let opts = options(setup, test)?;
+    let watcher = watch.then(|| Box::new(watcher_from(&opts, setup.timeline)) as Box<dyn Observer>);
+    let (output, report, observer) = run_opts(test, &opts, watcher)?;
     Ok((output, report, observer.and_then(emulator::observe::downcast::<Watcher>)))
+}
+
+/// Boots `test` as `setup` says with `observer` on the machine: (the console, the
+/// launcher's report, the observer back). The observer benchmark uses it.
+pub fn run_observed(setup: &Setup, test: &Test, observer: Option<Box<dyn Observer>>) -> Result<(Vec<u8>, pintos::RunReport, Option<Box<dyn Observer>>), RunError> {
+    run_opts(test, &options(setup, test)?, observer)
+}
+
+fn run_opts(test: &Test, opts: &Options, observer: Option<Box<dyn Observer>>) -> Result<(Vec<u8>, pintos::RunReport, Option<Box<dyn Observer>>), RunError> {
+    let mut output = Vec::new();
+    let (report, observer) = pintos::run_observed(opts, &mut output, observer).map_err(|source| RunError::Launcher { test: test.path.clone(), source })?;
+    Ok((output, report, observer))
 }
 
 /// Boots `test` as `setup` says: (the console, the launcher's report with the run's
 /// figures). `run_one` checks and files the result; benchmarks read the figures.
 pub fn run_machine(setup: &Setup, test: &Test) -> Result<(Vec<u8>, pintos::RunReport), RunError> {
-    let args = command_line(setup, test)?;
-    let opts = Options::try_parse_from(std::iter::once("pintos".to_string()).chain(args)).map_err(|e| RunError::Options { test: test.path.clone(), message: e.to_string() })?;
-    let mut output = Vec::new();
-    let report = pintos::run_report(&opts, &mut output).map_err(|source| RunError::Launcher { test: test.path.clone(), source })?;
+    let (output, report, _) = run_observed(setup, test, None)?;
     Ok((output, report))
 }
 
@@ -348,7 +369,7 @@ mod tests {
     use crate::catalogue::find;
 
     fn setup(project: Project, dir: &Path) -> Setup {
-        Setup { project, os_disk: dir.join("os.dsk"), programs: vec![], search: vec![dir.to_path_buf()], out: dir.join("out"), host_timeout_factor: 20, rate: None, disk_latency: None, disk_sector_time: None, behaviour: true, timeline: false }
+        Setup { project, os_disk: dir.join("os.dsk"), programs: vec![], search: vec![dir.to_path_buf()], out: dir.join("out"), host_timeout_factor: 20, rate: None, disk_latency: None, disk_sector_time: None, behaviour: true, timeline: false, kernel_args: vec![] }
     }
 
     #[test]

@@ -33,6 +33,7 @@ fn setup() -> Setup {
         disk_sector_time: None,
         behaviour: true,
         timeline: false,
+        kernel_args: vec![],
     }
 }
 

@@ -32,6 +32,7 @@ pub static CHECKS: &[CheckSpec] = &[
     CheckSpec { name: "lazy-load", summary: "at a process's first user instruction no page of its executable's segments is present beyond the entry's; the executable's sectors are read from disk only for pages that faulted", applies: vm_user, needs_claims: false },
     CheckSpec { name: "file-offset", summary: "each lazily loaded page of an executable holds the ELF file's bytes at that page's segment offset", applies: vm_user, needs_claims: false },
     CheckSpec { name: "lazy-claims", summary: "the kernel's lazy-load claims agree with an independent page-table walk: each claimed page faulted first, is present, and came from the ELF's offset for it", applies: vm_user, needs_claims: true },
+    CheckSpec { name: "phys-addr", summary: "each int 0x42 answer (the physical address lazy-anon and lazy-file ask about) agrees with an independent walk of the page tables", applies: vm_user, needs_claims: false },
     CheckSpec { name: "stack-growth", summary: "new stack pages appear only for faults inside the allowed window (at most 8 bytes below rsp, within 1 MiB of USER_STACK)", applies: vm_user, needs_claims: false },
     CheckSpec { name: "swap-used", summary: "a swap test really writes pages to the swap disk and reads them back", applies: swap_test, needs_claims: false },
     CheckSpec { name: "swap-content", summary: "every swap-disk read returns sectors written earlier in the run; every swap-out claim wrote its slot and every swap-in reads back the page swapped out to it", applies: vm_user, needs_claims: false },

@@ -52,3 +52,5 @@ mod watcher;
 
 pub use checks::{CheckSpec, CHECKS};
 pub use watcher::{evaluate, Facts, Watcher};
+#[cfg(test)]
+mod tests;

@@ -107,6 +107,8 @@ struct Space {
     claimed: BTreeSet<u64>,
     /// Whether the kernel ever made lazy-load claims in this space.
     any_claims: bool,
+    /// The user address an `int 0x42` asked about, until the answer comes back.
+    phys_query: Option<u64>,
 }
 
 /// The context a disk command was issued in.
@@ -219,9 +221,20 @@ impl Watcher {
 
     /// The address space `cr3` returns to user mode at `rip`: resolve its pending faults,
     /// and start a process at an entry point.
-    fn user_entry(&mut self, cr3: u64, rip: u64, mem: &PhysMemory) {
+    fn user_entry(&mut self, cr3: u64, rip: u64, rax: u64, mem: &PhysMemory) {
         let mut space = self.spaces.remove(&cr3).unwrap_or_default();
         space.syscall = None;
+        if let Some(va) = space.phys_query.take() {
+            // The kernel's answer to `int 0x42` against our own walk of its tables.
+            let walked = inspect::lookup(mem, cr3, va).map_or(0, |i| i.frame | (va & (PAGE - 1)));
+            let f = self.finding("phys-addr");
+            f.checked += 1;
+            if rax != walked {
+                let said = if rax == 0 { "not present".to_string() } else { format!("{rax:#x}") };
+                let is = if walked == 0 { "not present".to_string() } else { format!("{walked:#x}") };
+                f.fail(|| format!("phys-addr: int 0x42 said user address {va:#x} is at {said}, but the page tables say {is}"));
+            }
+        }
         for fault in std::mem::take(&mut space.pending) {
             self.resolve(cr3, &mut space, fault, mem);
         }
@@ -534,11 +547,12 @@ impl Observer for Watcher {
             Event::Cpu(e) => match *e {
                 CpuEvent::Cr3Load { value } => self.cr3 = value,
                 CpuEvent::Exception { vector: 14, error_code, address, cpl, cr3, rsp, .. } => self.page_fault(address, error_code.unwrap_or(0), cpl, cr3, rsp),
-                CpuEvent::UserEntry { rip, .. } => {
+                CpuEvent::UserEntry { rip, rax, .. } => {
                     if let Some(m) = mem {
-                        self.user_entry(self.cr3, rip, m);
+                        self.user_entry(self.cr3, rip, rax, m);
                     }
                 }
+                CpuEvent::SoftwareInterrupt { vector: 0x42, rax, .. } => self.spaces.entry(self.cr3).or_default().phys_query = Some(rax),
                 CpuEvent::Syscall { number, args, rsp, .. } => self.syscall(number, args, rsp),
                 // The command registers of the two channels.
                 CpuEvent::PortOut { port: 0x1f7, .. } => self.command_issued(0),
@@ -590,6 +604,8 @@ fn verdict_of(name: &'static str, test: &Test, facts: &Facts, claims_made: bool)
         "file-offset" => (Pass, format!("{} lazily loaded pages held the ELF's bytes for their offsets", f.checked)),
         "lazy-claims" if !claims_made => (Skipped, "skipped: the kernel made no claims on the claims port (docs/claims.md)".into()),
         "lazy-claims" => (Pass, format!("{} lazy-load claims agreed with the faults and the page tables", facts.claims.get("lazy-load").copied().unwrap_or(0))),
+        "phys-addr" if f.checked == 0 => (Pass, "the test made no int 0x42 queries".into()),
+        "phys-addr" => (Pass, format!("{} int 0x42 answers matched the page tables", f.checked)),
         "stack-growth" => (Pass, format!("{} stack pages grown, all inside the window", facts.stack_growths)),
         "swap-used" => {
             let (r, w) = facts.swap_sectors;

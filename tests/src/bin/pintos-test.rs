@@ -14,6 +14,24 @@ use pintos_tests::report::{self, json, junit, trace, Report};
 use pintos_tests::runner::{self, Partition, TestRun};
 use pintos_tests::grade;
 
+/// `print!` that stops quietly when stdout is gone (`pintos-test --list | head`): exit
+/// status 141, as a process killed by SIGPIPE.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if write!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(141);
+        }
+    }};
+}
+
+/// `println!` that stops quietly when stdout is gone.
+macro_rules! sayln {
+    () => { say!("\n") };
+    // One write for the line and its newline: worker threads print whole lines.
+    ($($arg:tt)*) => { say!("{}\n", format_args!($($arg)*)) };
+}
+
 #[derive(Parser, Debug)]
 #[command(name = "pintos-test", about = "Run Pintos tests on the deterministic emulator and check them like `make check`")]
 struct Args {
@@ -149,9 +167,9 @@ fn boot_disk(given: Option<PathBuf>) -> Result<(PathBuf, bool)> {
 /// `--checks`: the behaviour checks.
 fn print_checks() {
     let width = CHECKS.iter().map(|c| c.name.len()).max().unwrap_or(0);
-    println!("{:<width$}  {:<6}  what it checks", "check", "claims");
+    sayln!("{:<width$}  {:<6}  what it checks", "check", "claims");
     for c in CHECKS {
-        println!("{:<width$}  {:<6}  {}", c.name, if c.needs_claims { "needs" } else { "-" }, c.summary);
+        sayln!("{:<width$}  {:<6}  {}", c.name, if c.needs_claims { "needs" } else { "-" }, c.summary);
     }
 }
 
@@ -192,11 +210,11 @@ fn real_main(args: Args) -> Result<i32> {
     }
     if args.list {
         match &disk {
-            Ok((p, b)) => println!("boot disk {}{}, project {project:?}", p.display(), if *b { " (built-in kernel)" } else { "" }),
-            Err(e) => println!("project {project:?} ({e:#})"),
+            Ok((p, b)) => sayln!("boot disk {}{}, project {project:?}", p.display(), if *b { " (built-in kernel)" } else { "" }),
+            Err(e) => sayln!("project {project:?} ({e:#})"),
         }
         for t in &tests {
-            println!("{} weight={} timeout={} memory={} rate={} fs={} swap={} flags={:?} args={:?} puts={:?}", t.path, t.weight, t.timeout, t.memory, args.rate.or(t.rate).map_or("default".into(), |r| r.to_string()), t.fs_disk, t.swap_disk, t.kernel_flags, t.args, t.puts);
+            sayln!("{} weight={} timeout={} memory={} rate={} fs={} swap={} flags={:?} args={:?} puts={:?}", t.path, t.weight, t.timeout, t.memory, args.rate.or(t.rate).map_or("default".into(), |r| r.to_string()), t.fs_disk, t.swap_disk, t.kernel_flags, t.args, t.puts);
         }
         return Ok(0);
     }
@@ -204,7 +222,7 @@ fn real_main(args: Args) -> Result<i32> {
     let search = if args.search.is_empty() { runner::Setup::default_search(&os_disk) } else { args.search.clone() };
     // The built-in kernel's programs are the ones `cargo build` makes (user/src/bin).
     let programs = if builtin { runner::Setup::builtin_programs(&os_disk) } else { vec![] };
-    let setup = runner::Setup { project, os_disk: os_disk.clone(), programs, search, out: args.out.clone(), host_timeout_factor: args.host_timeout_factor, rate: args.rate, disk_latency: args.disk_latency, disk_sector_time: args.disk_sector_time, behaviour: true, timeline: args.trace };
+    let setup = runner::Setup { project, os_disk: os_disk.clone(), programs, search, out: args.out.clone(), host_timeout_factor: args.host_timeout_factor, rate: args.rate, disk_latency: args.disk_latency, disk_sector_time: args.disk_sector_time, behaviour: true, timeline: args.trace, kernel_args: vec![] };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     // Check the report files can be written before spending minutes on the tests.
     for f in [&args.json, &args.junit].into_iter().flatten() {
@@ -240,7 +258,7 @@ fn real_main(args: Args) -> Result<i32> {
                     b.set_message(format!("{f} failed"));
                 }
             }
-            None => println!("{s}"),
+            None => sayln!("{s}"),
         }
     });
     if let Some(b) = bar {
@@ -248,7 +266,7 @@ fn real_main(args: Args) -> Result<i32> {
     }
     let report = Report::new(project, args.partition, &runs);
     if args.trace {
-        println!("\nTraces: {} (open in ui.perfetto.dev or chrome://tracing)", trace::path_for(&args.out, "tests/.../NAME").display());
+        sayln!("\nTraces: {} (open in ui.perfetto.dev or chrome://tracing)", trace::path_for(&args.out, "tests/.../NAME").display());
     }
     finish(&args, project, &report)
 }
@@ -280,12 +298,12 @@ fn finish(args: &Args, project: Project, report: &Report) -> Result<i32> {
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     std::fs::write(args.out.join("results"), report.results_file()).context("writing the results file")?;
     // The results in catalogue order, output check and behaviour checks side by side.
-    println!();
-    print!("{}", report.listing());
+    sayln!();
+    say!("{}", report.listing());
     if let Some(line) = report.checks_line() {
-        println!("{line}");
+        sayln!("{line}");
     }
-    println!("{}", report.total_line());
+    sayln!("{}", report.total_line());
     if let Some(f) = &args.json {
         json::write(f, report)?;
     }
@@ -300,7 +318,7 @@ fn finish(args: &Args, project: Project, report: &Report) -> Result<i32> {
         };
         let text = g.render();
         std::fs::write(args.out.join("grade"), &text).context("writing the grade file")?;
-        print!("\n{text}");
+        say!("\n{text}");
     }
     Ok(if report.failures() == 0 { 0 } else { 1 })
 }

@@ -290,6 +290,8 @@ impl Cpu {
 }
 
 fn int_n(cpu: &mut Cpu, bus: &mut dyn Bus, op: &Op) -> Result<(), Exception> {
+    let event = CpuEvent::SoftwareInterrupt { vector: op.imm as u8, rip: cpu.rip, rax: cpu.gpr[reg::RAX as usize] };
+    bus.cpu_event(cpu.icount, &event, &cpu.mem);
     cpu.soft_int(bus, op.imm as u8, EventKind::Software)
 }
 
@@ -376,7 +378,7 @@ fn iret<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, _: &Op) -> Result<(), 
     // IF may have been set: interrupts are sampled once the block ends.
     cpu.end_block = true;
     if cpu.cpl == 3 {
-        bus.cpu_event(cpu.icount, &CpuEvent::UserEntry { rip: ip, rsp: cpu.gpr[reg::RSP as usize] }, &cpu.mem);
+        bus.cpu_event(cpu.icount, &CpuEvent::UserEntry { rip: ip, rsp: cpu.gpr[reg::RSP as usize], rax: cpu.gpr[reg::RAX as usize] }, &cpu.mem);
     }
     Ok(())
 }
@@ -449,7 +451,7 @@ fn sysret<const S: usize>(cpu: &mut Cpu, bus: &mut dyn Bus, _: &Op) -> Result<()
     cpu.update_mode();
     cpu.set_next_rip(rip);
     cpu.end_block = true;
-    bus.cpu_event(cpu.icount, &CpuEvent::UserEntry { rip, rsp: cpu.gpr[reg::RSP as usize] }, &cpu.mem);
+    bus.cpu_event(cpu.icount, &CpuEvent::UserEntry { rip, rsp: cpu.gpr[reg::RSP as usize], rax: cpu.gpr[reg::RAX as usize] }, &cpu.mem);
     Ok(())
 }
 
