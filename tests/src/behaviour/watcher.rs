@@ -464,7 +464,9 @@ impl Watcher {
                 let agrees = models.iter().any(|(_, range, start)| match (range, offset) {
                     (Some((lo, hi)), Some(o)) => (o == *lo || o + start == *lo) && o + bytes == *hi,
                     (None, None) => true,
-                    (None, Some(_)) => bytes == 0,
+                    // A page the ELF zero-fills was "read" from the file: at a wrong
+                    // offset (past the end, or the bytes would show).
+                    (None, Some(_)) => false,
                     (Some(_), None) => false,
                 });
                 if !agrees {

@@ -1,0 +1,70 @@
+//! The grader against a deliberately broken kernel (guest-kernel's `broken` feature,
+//! built only here by `disk_images::build_variant`): with each `-broken=KIND` the tests
+//! below still pass Pintos' output checks, and the named behaviour check fails them with
+//! its reason, while the other checks stay quiet. The product kernel passes every check
+//! on the same tests (tests/catalogue.rs runs the whole catalogue with the checks).
+
+use std::path::PathBuf;
+
+use pintos_tests::behaviour::CheckVerdict;
+use pintos_tests::catalogue::{find, Project};
+use pintos_tests::runner::{self, Setup};
+
+fn setup(kind: &str) -> Setup {
+    let os_disk = disk_images::build_variant(&["broken"]).unwrap_or_else(|e| panic!("building the broken kernel: {e}"));
+    Setup {
+        project: Project::Vm,
+        programs: vec![PathBuf::from(user_programs::USER_DIR)],
+        search: Setup::default_search(&os_disk),
+        os_disk,
+        out: std::env::temp_dir().join(format!("pintos-broken-{kind}-{}", std::process::id())),
+        host_timeout_factor: 20,
+        rate: None,
+        disk_latency: None,
+        disk_sector_time: None,
+        behaviour: true,
+        timeline: false,
+        kernel_args: vec![format!("-broken={kind}")],
+    }
+}
+
+/// Runs `tests` with bug `kind`: each passes its output check, fails `check` with a
+/// reason starting `reason`, and fails no other check than `also` (the kernel's claims
+/// tell the same story, when they do: a check of the claims fails with the hardware's).
+fn caught(kind: &str, tests: &[&str], check: &str, reason: &str, also: &[&str]) {
+    let setup = setup(kind);
+    let selected: Vec<_> = tests.iter().map(|t| find(t).unwrap()).collect();
+    for run in runner::run_all(&setup, &selected, 2, |_| {}) {
+        assert!(run.output_pass, "-broken={kind}: {} should pass its output check: {:?}", run.path, run.verdict.messages);
+        assert!(!run.verdict.pass, "-broken={kind}: {} passed every check", run.path);
+        let failed: Vec<_> = run.checks.iter().filter(|c| c.verdict == CheckVerdict::Fail).collect();
+        let mut want: Vec<&str> = also.iter().copied().chain([check]).collect();
+        let mut names: Vec<&str> = failed.iter().map(|c| c.name).collect();
+        want.sort();
+        names.sort();
+        assert_eq!(names, want, "-broken={kind}: {}: {failed:#?}", run.path);
+        let c = failed.iter().find(|c| c.name == check).unwrap();
+        assert!(c.reason.starts_with(reason), "-broken={kind}: {}: {}", run.path, c.reason);
+    }
+    let _ = std::fs::remove_dir_all(&setup.out);
+}
+
+#[test]
+fn eager_loading_is_caught_by_lazy_load() {
+    caught("eager", &["tests/userprog/args-many", "tests/vm/pt-grow-stack"], "lazy-load", "lazy-load: ", &["lazy-claims"]);
+}
+
+#[test]
+fn reading_from_the_wrong_offset_is_caught_by_lazy_claims() {
+    caught("offset", &["tests/vm/lazy-anon", "tests/vm/page-linear"], "lazy-claims", "lazy-claims: the kernel says page 0x", &[]);
+}
+
+#[test]
+fn disabled_swap_is_caught_by_swap_used() {
+    caught("noswap", &["tests/vm/swap-anon"], "swap-used", "swap-used: swap-anon never swaps: 0 sectors written", &["swap-content"]);
+}
+
+#[test]
+fn a_frame_leaked_per_exit_is_caught_by_frames() {
+    caught("leak", &["tests/vm/page-parallel", "tests/userprog/fork-multiple"], "frames", "frames: ", &[]);
+}
