@@ -93,6 +93,12 @@ fn json_junit_and_trace_reports_parse() {
         let syscall = |name: &str| events.iter().filter(|e| e["name"] == name && e["tid"] == 4 && e["args"]["number"].is_u64()).count();
         assert!(syscall("write") > 0 && syscall("exit") == 1, "{t}: system calls missing");
         assert!(named("power off") == 1, "{t}");
+        // Complete events on one track never overlap (a viewer would nest them).
+        let mut spans: Vec<(u64, f64, f64)> = events.iter().filter(|e| e["ph"] == "X").map(|e| (e["tid"].as_u64().unwrap(), e["ts"].as_f64().unwrap(), e["dur"].as_f64().unwrap())).collect();
+        spans.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        for w in spans.windows(2).filter(|w| w[0].0 == w[1].0) {
+            assert!(w[0].1 + w[0].2 < w[1].1, "{t}: spans overlap: {w:?}");
+        }
         assert_eq!(trace["otherData"]["test"], t);
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -211,6 +211,13 @@ impl Builder {
         (icount as f64 * self.scale * 1000.0).round() / 1000.0
     }
 
+    /// The width of a span from `from` to just before `to` (instruction counts), in µs: 2 ns
+    /// short of the next span on the track, so rounding to nanoseconds never makes two
+    /// spans overlap (a viewer would nest them).
+    fn until(&self, from: u64, to: u64) -> f64 {
+        (((self.ts(to) - self.ts(from)) * 1000.0).round() / 1000.0 - 0.002).max(0.001)
+    }
+
     /// Whether `track` has room for one more event (counting the drop if not).
     fn room(&mut self, track: Track) -> bool {
         let n = self.kept.entry(track).or_default();
@@ -325,7 +332,7 @@ pub fn write_to(out: &mut impl Write, test: &str, rate: u64, rec: &Recorder) -> 
                     if cr3 == value {
                         continue;
                     }
-                    b.span(Track::AddressSpace, from, (icount - from) as f64 * b.scale, format!("cr3 {cr3:#x}"), json!({"cr3": hex(cr3)}));
+                    b.span(Track::AddressSpace, from, b.until(from, icount), format!("cr3 {cr3:#x}"), json!({"cr3": hex(cr3)}));
                 }
                 space = Some((value, icount));
             }
@@ -351,7 +358,7 @@ pub fn write_to(out: &mut impl Write, test: &str, rate: u64, rec: &Recorder) -> 
         }
     }
     if let Some((cr3, from)) = space {
-        b.span(Track::AddressSpace, from, (last - from) as f64 * b.scale, format!("cr3 {cr3:#x}"), json!({"cr3": hex(cr3)}));
+        b.span(Track::AddressSpace, from, b.until(from, last), format!("cr3 {cr3:#x}"), json!({"cr3": hex(cr3)}));
     }
 
     // Disk commands, grouped (see `disk_groups`), each group drawn from its first
@@ -361,7 +368,7 @@ pub fn write_to(out: &mut impl Write, test: &str, rate: u64, rec: &Recorder) -> 
         let (mut read, mut written) = (0u64, 0u64);
         for (i, g) in groups.iter().enumerate() {
             let width = (g.last - g.first) as f64 * b.scale + g.last_sectors as f64;
-            let width = groups.get(i + 1).map_or(width, |n| width.min((n.first - g.first) as f64 * b.scale)).max(0.001);
+            let width = groups.get(i + 1).map_or(width, |n| width.min(b.until(g.first, n.first))).max(0.001);
             let verb = if g.write { "write" } else { "read" };
             let commands = if g.commands > 1 { format!(" ({} commands)", g.commands) } else { String::new() };
             let name = format!("{verb} {} {} sector{} @{}{commands}", role.name(), g.sectors, if g.sectors == 1 { "" } else { "s" }, g.lba);
@@ -478,8 +485,9 @@ mod tests {
         assert!(!ev.iter().any(|e| e["name"] == "irq 0x2e"), "disk interrupts are the disk tracks");
         // The reload of 0x1000 continues its span.
         let a = named("cr3 0x1000");
-        assert_eq!((a["ph"].as_str(), a["ts"].as_f64(), a["dur"].as_f64()), (Some("X"), Some(100.0), Some(300.0)));
-        assert_eq!(named("cr3 0x2000")["dur"].as_f64(), Some(600.0));
+        // Spans end 2 ns before the next begins.
+        assert_eq!((a["ph"].as_str(), a["ts"].as_f64(), a["dur"].as_f64()), (Some("X"), Some(100.0), Some(299.998)));
+        assert_eq!(named("cr3 0x2000")["dur"].as_f64(), Some(599.998));
         assert_eq!(named("#GP general protection (13)")["tid"], 3);
         let sw = named("write swap 8 sectors @8");
         assert_eq!((sw["tid"].as_u64(), sw["dur"].as_f64()), (Some(13), Some(8.0)));
