@@ -510,7 +510,7 @@ mod tests {
         let mut r = Recorder::default();
         let cmd = |lba, write| DiskCommand { role: DiskRole::Swap, lba, write, hashes: vec![0] };
         // Sectors 0..3 back to back; sector 3 again too late; a read of sector 4.
-        for (at, lba, write) in [(1000, 0, true), (2000, 1, true), (3000, 2, true), (3000 + DISK_MERGE_GAP + 1, 3, true), (20_000, 4, false)] {
+        for (at, lba, write) in [(1000, 0, true), (2000, 1, true), (3000, 2, true), (3000 + DISK_MERGE_GAP + 1, 3, true), (3000 + 2 * DISK_MERGE_GAP, 4, false)] {
             r.disk.push((at, cmd(lba, write)));
         }
         let (ev, _) = events(&r);
