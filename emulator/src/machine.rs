@@ -170,6 +170,9 @@ impl PcBus {
     /// Hands disk commands that finished to the observer, stamped `icount` (the next
     /// CPU event or the end of the slice: none of the CPU's events fell in between).
     fn forward_disk(&mut self, icount: u64) {
+        if !self.ide.has_observed() {
+            return;
+        }
         if let Some(o) = &mut self.observer {
             for cmd in self.ide.take_observed() {
                 o.event(icount, Event::Disk(&cmd), None);

@@ -351,6 +351,12 @@ impl IdeController {
         std::mem::take(&mut self.observed)
     }
 
+    /// Whether finished observed commands are waiting for [`Self::take_observed`].
+    #[inline]
+    pub fn has_observed(&self) -> bool {
+        !self.observed.is_empty()
+    }
+
     /// Moves the sectors drive (`ch`, `sel`) moved into its observed command.
     fn collect(&mut self, ch: usize, sel: usize) {
         let drive = &mut self.state.channels[ch].drives[sel];
