@@ -471,6 +471,8 @@ fn syscall_sysret_round_trip() {
         a.set_label(&mut user)?;
         a.mov(eax, cs)?;
         a.out(REPORT as u32, eax)?;
+        a.mov(eax, 9u32)?;
+        a.mov(edi, 0x1234u32)?;
         a.syscall()?;
         a.hlt()
     });
@@ -488,4 +490,10 @@ fn syscall_sysret_round_trip() {
     assert_eq!(cpu.cpl(), 0);
     assert_eq!(cpu.seg[SS as usize].selector, 0x10);
     assert_eq!(cpu.gpr[reg::RSP as usize], testing::STACK_TOP, "syscall does not switch stacks");
+    // The observer saw the return to user mode and the system call with its arguments.
+    use emulator::bus::CpuEvent;
+    let seen: Vec<&CpuEvent> = bus.events.iter().filter(|e| matches!(e, CpuEvent::UserEntry { .. } | CpuEvent::Syscall { .. })).collect();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(matches!(seen[0], CpuEvent::UserEntry { rsp: stack, .. } if *stack == testing::STACK_TOP), "{seen:?}");
+    assert!(matches!(seen[1], CpuEvent::Syscall { number: 9, args, rsp: stack, rip: at } if args[0] == 0x1234 && *stack == testing::STACK_TOP && *at == ret_at - 2), "{seen:?}");
 }

@@ -149,3 +149,4 @@ mod protocol;
 mod robustness;
 mod transfers;
 mod timing;
+mod observe;
