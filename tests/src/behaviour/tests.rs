@@ -75,7 +75,12 @@ impl Sim {
     }
 
     fn fault(&mut self, address: u64, rsp: u64) {
-        self.cpu(CpuEvent::Exception { vector: 14, error_code: Some(4), rip: 0x400400, address, cpl: 3, cr3: PML4, rsp });
+        self.fault_at(address, rsp, 0x400400);
+    }
+
+    /// A user fault on `address` by the instruction at `rip`.
+    fn fault_at(&mut self, address: u64, rsp: u64, rip: u64) {
+        self.cpu(CpuEvent::Exception { vector: 14, error_code: Some(4), rip, address, cpl: 3, cr3: PML4, rsp });
     }
 
     fn enter(&mut self, rip: u64) {
@@ -104,7 +109,7 @@ impl Sim {
         let entry = self.exe.entry;
         let page = entry & !0xfff;
         self.enter(entry);
-        self.fault(entry, USER_STACK - 64);
+        self.fault_at(entry, USER_STACK - 64, entry);
         let content = self.elf_page(page);
         self.map(page, &content);
         self.claim(Claim::LazyLoad { va: page, offset: Some(0), bytes: self.exe.pages[&page].file_range().unwrap().1 });
@@ -244,6 +249,34 @@ fn swap_round_trips_are_checked_against_the_disk() {
 }
 
 #[test]
+fn a_swapped_out_page_mapped_again_without_a_swap_in_is_lost() {
+    let mut s = Sim::new();
+    s.start();
+    let va = 0x1000_0000u64;
+    s.disk(DiskRole::Swap, 40, true, &vec![vec![1u8; 512]; 8]);
+    s.claim(Claim::SwapOut { va, slot: 5 });
+    s.fault(va, USER_STACK - 64);
+    s.map(va, &[0; 4096]);
+    s.enter(0x400400);
+    let f = failing(&s.verdicts("tests/vm/swap-anon"));
+    assert!(f.contains(&("swap-content", "swap-content: page 0x10000000 was swapped out to slot 5 but was mapped again without being swapped in (its data is lost)".into())), "{f:?}");
+}
+
+#[test]
+fn a_recycled_page_table_starts_afresh() {
+    let mut s = Sim::new();
+    s.start();
+    // The process faults on a page of its data segment and is killed (nothing mapped);
+    // a fork child then runs in the same page table, with that page already present,
+    // holding its parent's (changed) data: not a load, and not the ELF's bytes.
+    s.fault_at(0x402010, USER_STACK - 64, 0x400450);
+    s.map(0x402000, &[0xee; 4096]);
+    s.enter(0x400500);
+    let v = s.verdicts("tests/vm/pt-grow-stack");
+    assert!(failing(&v).is_empty(), "{v:#?}");
+}
+
+#[test]
 fn writing_back_a_clean_mapped_page_is_caught() {
     let mut s = Sim::new();
     s.start();
@@ -285,7 +318,7 @@ fn leaked_frames_and_wrong_phys_answers_are_caught() {
 fn claims_checks_are_skipped_for_a_kernel_that_makes_none() {
     let mut s = Sim::new();
     s.enter(s.exe.entry);
-    s.fault(s.exe.entry, USER_STACK - 64);
+    s.fault_at(s.exe.entry, USER_STACK - 64, s.exe.entry);
     let page = s.exe.entry & !0xfff;
     let content = s.elf_page(page);
     s.map(page, &content);

@@ -80,6 +80,8 @@ struct Fault {
     address: u64,
     cpl: u8,
     rsp: u64,
+    /// The faulting instruction: a process the kernel lets go on resumes there.
+    rip: u64,
 }
 
 /// What the watcher knows about one address space.
@@ -109,6 +111,8 @@ struct Space {
     any_claims: bool,
     /// The user address an `int 0x42` asked about, until the answer comes back.
     phys_query: Option<u64>,
+    /// Pages claimed swapped out and not yet swapped back in, with their slots.
+    swapped: BTreeMap<u64, u64>,
 }
 
 /// The context a disk command was issued in.
@@ -201,7 +205,7 @@ impl Watcher {
         }
     }
 
-    fn page_fault(&mut self, address: u64, error: u32, cpl: u8, cr3: u64, rsp: u64) {
+    fn page_fault(&mut self, address: u64, error: u32, cpl: u8, cr3: u64, rsp: u64, rip: u64) {
         self.facts.page_faults += 1;
         // Only faults on absent user pages load anything; protection faults are
         // copy-on-write or bad accesses.
@@ -210,7 +214,7 @@ impl Watcher {
         }
         let page = address & !(PAGE - 1);
         let space = self.spaces.entry(cr3).or_default();
-        space.pending.push(Fault { address, cpl, rsp });
+        space.pending.push(Fault { address, cpl, rsp, rip });
         let space = &self.spaces[&cr3];
         for e in self.candidates(space) {
             if self.exes[e].pages.contains_key(&page) {
@@ -223,6 +227,11 @@ impl Watcher {
     /// and start a process at an entry point.
     fn user_entry(&mut self, cr3: u64, rip: u64, rax: u64, mem: &PhysMemory) {
         let mut space = self.spaces.remove(&cr3).unwrap_or_default();
+        // A process that exited, or whose user fault is not resumed where it happened,
+        // is gone: this is a new process in a recycled page table (a fork child).
+        if space.last_syscall == Some(SYS_EXIT) || space.pending.iter().any(|f| f.cpl == 3 && f.rip != rip) {
+            space = Space { any_claims: space.any_claims, ..Space::default() };
+        }
         space.syscall = None;
         if let Some(va) = space.phys_query.take() {
             // The kernel's answer to `int 0x42` against our own walk of its tables.
@@ -276,7 +285,13 @@ impl Watcher {
 
     fn resolve(&mut self, cr3: u64, space: &mut Space, fault: Fault, mem: &PhysMemory) {
         let page = fault.address & !(PAGE - 1);
-        let Some(info) = inspect::lookup(mem, cr3, page) else { return };
+        if inspect::lookup(mem, cr3, page).is_none() {
+            return; // nothing mapped: the process is being killed (or faults again)
+        }
+        if let Some(slot) = space.swapped.remove(&page) {
+            // Mapped again, but not from its slot: whatever it holds now, its data is lost.
+            self.finding("swap-content").fail(|| format!("swap-content: page {page:#x} was swapped out to slot {slot} but was mapped again without being swapped in (its data is lost)"));
+        }
         let candidates = self.candidates(space);
         let models: Vec<usize> = candidates.iter().copied().filter(|&e| self.exes[e].pages.contains_key(&page)).collect();
         if !models.is_empty() {
@@ -330,7 +345,6 @@ impl Watcher {
                 let rsp = fault.rsp;
                 f.fail(|| format!("stack-growth: page {page:#x} was grown for a fault at {addr:#x}, {below} bytes below rsp {rsp:#x} (at most 8 are allowed)"));
             }
-            let _ = info;
         }
     }
 
@@ -489,9 +503,11 @@ impl Watcher {
                     f.fail(|| format!("swap-content: page {va:#x} was claimed swapped out to slot {slot}, but its sectors were not written to the swap disk"));
                 }
                 self.slots.insert(slot, (va & !(PAGE - 1), self.claim_seq));
+                self.spaces.entry(cr3).or_default().swapped.insert(va & !(PAGE - 1), slot);
             }
             Claim::SwapIn { slot, va } => {
                 let page = va & !(PAGE - 1);
+                self.spaces.entry(cr3).or_default().swapped.remove(&page);
                 let f = self.facts.findings.entry("swap-content").or_default();
                 f.checked += 1;
                 match self.slots.get(&slot) {
@@ -551,7 +567,7 @@ impl Observer for Watcher {
         match event {
             Event::Cpu(e) => match *e {
                 CpuEvent::Cr3Load { value } => self.cr3 = value,
-                CpuEvent::Exception { vector: 14, error_code, address, cpl, cr3, rsp, .. } => self.page_fault(address, error_code.unwrap_or(0), cpl, cr3, rsp),
+                CpuEvent::Exception { vector: 14, error_code, address, cpl, cr3, rsp, rip, .. } => self.page_fault(address, error_code.unwrap_or(0), cpl, cr3, rsp, rip),
                 CpuEvent::UserEntry { rip, rax, .. } => {
                     if let Some(m) = mem {
                         self.user_entry(self.cr3, rip, rax, m);
