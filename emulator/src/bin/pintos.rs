@@ -1,6 +1,9 @@
 //! `pintos`: run a Pintos kernel on the deterministic emulator (drop-in for the
 //! Pintos-KAIST utility). See `emulator::pintos` for options and exit statuses.
 //!
+//! `pintos replay FILE` re-runs a run recorded with `pintos --record FILE ...` and checks
+//! it comes out the same (see `emulator::pintos::replay`).
+//!
 //! `pintos test ARGS...` runs the grading harness instead: it executes the sibling
 //! `pintos-test` binary (crate `pintos-tests`) with ARGS. It is a separate executable
 //! because the harness depends on this crate, so linking it in here would be a cycle.
@@ -28,12 +31,38 @@ fn run_pintos_test(args: Vec<std::ffi::OsString>) -> ! {
     }
 }
 
+/// `pintos replay FILE`: runs a recording again and checks it gives the same run.
+fn replay(args: Vec<std::ffi::OsString>) -> ! {
+    let [file] = args.as_slice() else {
+        eprintln!("pintos: usage: pintos replay FILE (a file written by `pintos --record FILE ...`)");
+        std::process::exit(pintos::status::ERROR);
+    };
+    let mut stdout = std::io::stdout().lock();
+    match pintos::replay::replay(std::path::Path::new(file), &mut stdout) {
+        Ok(pintos::replay::Verdict::Verified { instructions }) => {
+            eprintln!("replay verified: {instructions} instructions, every hardware event and the console output identical");
+            std::process::exit(0);
+        }
+        Ok(pintos::replay::Verdict::Diverged(why)) => {
+            eprintln!("pintos: replay diverged: {why}");
+            std::process::exit(1);
+        }
+        Err(e) => {
+            eprintln!("pintos: {e:#}");
+            std::process::exit(pintos::status::ERROR);
+        }
+    }
+}
+
 fn main() {
     let mut argv = std::env::args_os();
     let _ = argv.next();
     if let Some(first) = argv.next() {
         if first == "test" {
             run_pintos_test(argv.collect());
+        }
+        if first == "replay" {
+            replay(argv.collect());
         }
     }
     let opts = match Options::try_parse() {

@@ -21,6 +21,7 @@
 
 pub mod gdb;
 pub mod options;
+pub mod replay;
 pub mod scratch;
 
 use std::io::Write;
@@ -209,7 +210,10 @@ pub struct RunFigures {
 /// Runs the kernel as the options say, streaming the console to `out`. Returns the exit
 /// status; diagnostics go to stderr.
 pub fn run(opts: &Options, out: &mut dyn Write) -> Result<i32> {
-    let report = run_report(opts, out)?;
+    let report = match &opts.record {
+        Some(path) => replay::record(opts, out, path)?,
+        None => run_report(opts, out)?,
+    };
     for line in &report.diagnostics {
         eprintln!("pintos: {line}");
     }
@@ -240,7 +244,12 @@ pub fn run_report(opts: &Options, out: &mut dyn Write) -> Result<RunReport> {
 /// [`run_report`] with `observer` watching the machine from power-on
 /// ([`crate::observe`]); it is handed back after the run.
 pub fn run_observed(opts: &Options, out: &mut dyn Write, observer: Option<Box<dyn Observer>>) -> Result<(RunReport, Option<Box<dyn Observer>>)> {
-    let prepared = prepare(opts)?;
+    run_prepared(opts, prepare(opts)?, out, observer)
+}
+
+/// [`run_observed`] on a machine configuration `prepare` made from `opts` (recording and
+/// replay look at the disks first).
+pub fn run_prepared(opts: &Options, prepared: Prepared, out: &mut dyn Write, observer: Option<Box<dyn Observer>>) -> Result<(RunReport, Option<Box<dyn Observer>>)> {
     let started = std::time::Instant::now();
     let mut machine = Machine::new(prepared.config)?;
     if let Some(o) = observer {

@@ -175,6 +175,12 @@ pub struct Options {
     pub bochs: bool,
     #[arg(short = 'j', long = "jitter", hide = true)]
     pub jitter: Option<u64>,
+    /// Record the run into a replay file: the options, a hash of every disk at power-on,
+    /// the console input, and at the end the instruction count and hashes of the console
+    /// output and of every hardware event. `pintos replay FILE` runs it again and checks
+    /// that everything comes out the same.
+    #[arg(long = "record", value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
     #[arg(short = 'r', long = "realtime", hide = true)]
     pub realtime: bool,
     /// Bytes the guest receives on COM1, queued before the run starts (the `pintos`
