@@ -99,3 +99,25 @@ fn bad_files_and_changed_disks_are_refused() {
     assert!(format!("{:#}", replay::replay(&file, &mut Vec::new()).unwrap_err()).contains("not a replay file"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn jitter_seeds_give_other_schedules_and_the_same_seed_the_same_run() {
+    let run = |seed: u64, name: &str| {
+        let dir = scratch(name);
+        let args: Vec<String> = [os_disk(), "-k".into(), "-T".into(), "60".into(), format!("--jitter={seed}"), "--fs-disk=10".into(), "-p".into(), user("syn-read"), "-p".into(), user("child-syn-read"), "--swap-disk=4".into(), "--".into(), "-q".into(), "-f".into(), "run".into(), "syn-read".into()].to_vec();
+        let (file, console) = record(&dir, &args, b"");
+        let console = String::from_utf8_lossy(&console).into_owned();
+        assert!(console.contains("(syn-read) end") && !console.contains("FAIL"), "seed {seed}:\n{console}");
+        let rec = Recording::parse(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert_eq!(rec.jitter, Some(seed));
+        let verdict = replay::replay(&file, &mut Vec::new()).unwrap();
+        assert_eq!(verdict, Verdict::Verified { instructions: rec.instructions });
+        let _ = std::fs::remove_dir_all(&dir);
+        rec
+    };
+    let a = run(1, "j1a");
+    let b = run(1, "j1b");
+    let c = run(2, "j2");
+    assert_eq!((a.event_hash, a.instructions, a.console_hash), (b.event_hash, b.instructions, b.console_hash), "the same seed, the same run");
+    assert_ne!(a.event_hash, c.event_hash, "another seed, another schedule");
+}

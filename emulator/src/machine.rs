@@ -128,6 +128,11 @@ pub struct PcBus {
     cr3: u64,
     /// An `address-space` record overrides `cr3` for claims until the next CR3 load.
     claim_space: Option<u64>,
+    /// `--jitter`: each timer interrupt stalls the CPU for a pseudo-random part of a
+    /// millisecond ([`Machine::set_jitter`]).
+    jitter: Option<crate::devices::Jitter>,
+    /// Stall ticks the jitter owes the CPU, taken at the next slice.
+    stall: u64,
 }
 
 impl PcBus {
@@ -144,6 +149,9 @@ impl PcBus {
             self.synced = ns;
         }
         if self.pit.take_irq0_edges() > 0 {
+            if let Some(j) = &mut self.jitter {
+                self.stall += j.below(self.rate / 1000);
+            }
             // Edge-triggered: a pulse latches one request; several coalesce, as on a PC.
             self.pic.set_irq(0, true);
             self.pic.set_irq(0, false);
@@ -405,6 +413,8 @@ impl Machine {
             claim_cr3: 0,
             cr3: 0,
             claim_space: None,
+            jitter: None,
+            stall: 0,
         };
         let bios = Bios::new(config.memory);
         bios.install(&mut cpu, hard_disks);
@@ -420,6 +430,15 @@ impl Machine {
         self.bus.ide.set_observe(true);
         self.bus.claims = ClaimDecoder::default();
         self.bus.observer = Some(observer);
+    }
+
+    /// Perturbs timing deterministically from `seed`: every timer interrupt stalls the
+    /// CPU for up to 1 ms of virtual time (as a busy host would), and every disk command
+    /// takes up to half as long again. Interrupts and disk completions then land at other
+    /// instructions, so threads interleave differently; the same seed gives the same run.
+    pub fn set_jitter(&mut self, seed: u64) {
+        self.bus.jitter = Some(crate::devices::Jitter::new(seed));
+        self.bus.ide.set_jitter(seed);
     }
 
     /// Virtual nanoseconds since power-on.
@@ -494,6 +513,8 @@ impl Machine {
     /// this; a debugger calls it with `max = 1` to single-step.
     pub fn step_slice(&mut self, max: u64, deadline: Option<u64>) -> Option<Outcome> {
         let rate = self.bus.rate;
+        // The jitter's stall: time passes with no instruction retired.
+        self.cpu.idle += std::mem::take(&mut self.bus.stall);
         let now = self.cpu.now();
         self.bus.sync_ns(ticks_to_ns(now, rate));
         // Run to the next device event, the deadline, or the slice cap.

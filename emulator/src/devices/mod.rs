@@ -88,6 +88,33 @@ macro_rules! byte_port_device {
 }
 
 // After the macro, so the device modules can use it.
+/// The deterministic generator behind `--jitter` (SplitMix64): device state like any
+/// other, so the same seed gives the same run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Jitter {
+    state: u64,
+}
+
+impl Jitter {
+    pub fn new(seed: u64) -> Jitter {
+        Jitter { state: seed }
+    }
+
+    /// The next value in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        if n == 0 {
+            0
+        } else {
+            z % n
+        }
+    }
+}
+
 pub mod cmos;
 pub mod ide;
 pub mod kbc;

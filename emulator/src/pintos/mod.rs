@@ -255,6 +255,9 @@ pub fn run_prepared(opts: &Options, prepared: Prepared, out: &mut dyn Write, obs
     if let Some(o) = observer {
         machine.observe(o);
     }
+    if let Some(seed) = opts.jitter {
+        machine.set_jitter(seed);
+    }
     machine.cpu.spin_skip = !opts.no_spin_skip;
     machine.bus.com1.push_input(&opts.console_input);
     let timeout = opts.timeout.map(Duration::from_secs);

@@ -173,7 +173,10 @@ pub struct Options {
     pub qemu: bool,
     #[arg(long = "bochs", hide = true)]
     pub bochs: bool,
-    #[arg(short = 'j', long = "jitter", hide = true)]
+    /// Perturb timing deterministically from SEED: timer interrupts and disk completions
+    /// land at other instructions, so threads interleave differently (a race shows under
+    /// some seeds); the same seed always gives the same run. Stored by --record.
+    #[arg(short = 'j', long = "jitter", value_name = "SEED")]
     pub jitter: Option<u64>,
     /// Record the run into a replay file: the options, a hash of every disk at power-on,
     /// the console input, and at the end the instruction count and hashes of the console

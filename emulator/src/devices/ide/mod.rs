@@ -110,6 +110,8 @@ pub struct IdeState {
     pub now: Nanos,
     /// Virtual time the CPU sat halted while any drive was busy.
     pub halted_wait_ns: Nanos,
+    /// `--jitter`: the generator that stretches each command's busy time (None: exact).
+    pub jitter: Option<crate::devices::Jitter>,
 }
 
 /// One command as seen on the bus, for observers of disk traffic.
@@ -201,6 +203,7 @@ impl IdeController {
             timing: DiskTiming::INSTANT,
             now: 0,
             halted_wait_ns: 0,
+            jitter: None,
         };
         IdeController {
             state,
@@ -351,6 +354,25 @@ impl IdeController {
         std::mem::take(&mut self.observed)
     }
 
+    /// Stretches every command's busy time by a pseudo-random part of it, from `seed`
+    /// (`--jitter`): disk completions land at other instructions, deterministically.
+    pub fn set_jitter(&mut self, seed: u64) {
+        self.state.jitter = Some(crate::devices::Jitter::new(seed ^ 0x1de));
+    }
+
+    /// Applies the jitter to drive (`ch`, `sel`) if it just went busy (`before` was its
+    /// busy state before the access).
+    fn jitter_busy(&mut self, ch: usize, sel: usize, before: Option<Busy>) {
+        let Some(j) = &mut self.state.jitter else { return };
+        let d = &mut self.state.channels[ch].drives[sel];
+        if let Some(b) = &mut d.busy {
+            if before != Some(*b) {
+                let len = b.until - b.since;
+                b.until += j.below(len / 2 + 1);
+            }
+        }
+    }
+
     /// Whether finished observed commands are waiting for [`Self::take_observed`].
     #[inline]
     pub fn has_observed(&self) -> bool {
@@ -428,11 +450,13 @@ impl IdeController {
             }
         }
         let drive = &mut self.state.channels[ch].drives[sel];
+        let before = drive.busy;
         match self.disks[ch][sel].as_mut() {
             Some(disk) => drive.execute(command, disk.backend_mut(), now, timing),
             None => drive.fail(ERROR_ABRT), // unreachable by construction
         }
         self.rescheduled |= drive.is_busy();
+        self.jitter_busy(ch, sel, before);
         self.collect(ch, sel);
     }
 
@@ -455,11 +479,13 @@ impl IdeController {
         let sel = self.state.channels[ch].selected;
         let drive = &mut self.state.channels[ch].drives[sel];
         let (now, timing) = (self.state.now, self.state.timing);
+        let before = drive.busy;
         let word = match self.disks[ch][sel].as_mut() {
             Some(disk) if drive.present => drive.read_data(disk.backend_mut(), now, timing),
             _ => None,
         };
         self.rescheduled |= drive.is_busy();
+        self.jitter_busy(ch, sel, before);
         if self.state.channels[ch].drives[sel].observe && !self.state.channels[ch].drives[sel].moved.is_empty() {
             self.collect(ch, sel);
         }
@@ -473,11 +499,13 @@ impl IdeController {
         let sel = self.state.channels[ch].selected;
         let drive = &mut self.state.channels[ch].drives[sel];
         let (now, timing) = (self.state.now, self.state.timing);
+        let before = drive.busy;
         let ok = match self.disks[ch][sel].as_mut() {
             Some(disk) if drive.present => drive.write_data(word, disk.backend_mut(), now, timing),
             _ => false,
         };
         self.rescheduled |= drive.is_busy();
+        self.jitter_busy(ch, sel, before);
         if self.state.channels[ch].drives[sel].observe && !self.state.channels[ch].drives[sel].moved.is_empty() {
             self.collect(ch, sel);
         }
