@@ -42,6 +42,7 @@ fn main() {
         behaviour: false,
         timeline: false,
         kernel_args: vec![],
+        jitter: None,
     };
     type Make = fn(&Setup, &pintos_tests::Test) -> Option<Box<dyn Observer>>;
     let modes: [(&str, Make); 4] = [

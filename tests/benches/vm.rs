@@ -35,6 +35,7 @@ fn main() {
         behaviour: false,
         timeline: false,
         kernel_args: vec![],
+        jitter: None,
     };
     println!("{:<16} {:>14} {:>10} {:>11} {:>12} {:>12} {:>9}  verdict", "test", "instructions", "virtual s", "page faults", "swap read", "swap written", "host s");
     for name in HEAVY.iter().filter(|n| filter.is_empty() || filter.iter().any(|f| n.contains(f.as_str()))) {

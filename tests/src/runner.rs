@@ -65,6 +65,8 @@ pub struct Setup {
     pub timeline: bool,
     /// Extra kernel command-line options, after `-q` (a test kernel's `-broken=eager`).
     pub kernel_args: Vec<String>,
+    /// `pintos --jitter SEED` for every run (`pintos test --seeds`).
+    pub jitter: Option<u64>,
 }
 
 impl Setup {
@@ -130,6 +132,9 @@ pub fn command_line(setup: &Setup, test: &Test) -> Result<Vec<String>, RunError>
     a.push(format!("--os-disk={}", setup.os_disk.display()));
     if let Some(rate) = setup.rate.or(test.rate) {
         a.push(format!("--rate={rate}"));
+    }
+    if let Some(seed) = setup.jitter {
+        a.push(format!("--jitter={seed}"));
     }
     if let Some(ns) = setup.disk_latency {
         a.push(format!("--disk-latency={ns}"));
@@ -292,6 +297,21 @@ pub fn run_machine(setup: &Setup, test: &Test) -> Result<(Vec<u8>, pintos::RunRe
     Ok((output, report))
 }
 
+/// `args` as one shell command line (single-quoting what needs it), for printing a
+/// command a user can paste.
+pub fn shell_line(args: &[String]) -> String {
+    args.iter()
+        .map(|a| {
+            if !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_=./:,+@".contains(c)) {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Runs `tests` on `jobs` threads. `on_done` sees each test as it finishes (in finishing
 /// order), on the thread that ran it, and may take out what it has finished with (the
 /// `--trace` writer takes the timeline, so a suite's timelines are never all in memory at
@@ -369,7 +389,7 @@ mod tests {
     use crate::catalogue::find;
 
     fn setup(project: Project, dir: &Path) -> Setup {
-        Setup { project, os_disk: dir.join("os.dsk"), programs: vec![], search: vec![dir.to_path_buf()], out: dir.join("out"), host_timeout_factor: 20, rate: None, disk_latency: None, disk_sector_time: None, behaviour: true, timeline: false, kernel_args: vec![] }
+        Setup { project, os_disk: dir.join("os.dsk"), programs: vec![], search: vec![dir.to_path_buf()], out: dir.join("out"), host_timeout_factor: 20, rate: None, disk_latency: None, disk_sector_time: None, behaviour: true, timeline: false, kernel_args: vec![], jitter: None }
     }
 
     #[test]

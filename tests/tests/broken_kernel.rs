@@ -25,6 +25,7 @@ fn setup(kind: &str) -> Setup {
         behaviour: true,
         timeline: false,
         kernel_args: vec![format!("-broken={kind}")],
+        jitter: None,
     }
 }
 
@@ -67,4 +68,40 @@ fn disabled_swap_is_caught_by_swap_used() {
 #[test]
 fn a_frame_leaked_per_exit_is_caught_by_frames() {
     caught("leak", &["tests/vm/page-parallel", "tests/userprog/fork-multiple"], "frames", "frames: ", &[]);
+}
+
+/// `-broken=race`: the exit status is published after the parent is woken. Under some
+/// jitter seeds the parent reads it too early; the command `pintos test --seeds` prints
+/// for that seed reproduces the failing run exactly, and records a replay that verifies.
+#[test]
+fn a_race_fails_under_some_seeds_and_the_printed_command_reproduces_it() {
+    use clap::Parser;
+    use emulator::pintos::replay::{self, Verdict};
+    let test = find("tests/userprog/wait-simple").unwrap();
+    let base = setup("race");
+    let mut failing = None;
+    let mut passed = 0;
+    for seed in 1..=12u64 {
+        let s = Setup { jitter: Some(seed), out: base.out.join(format!("seed-{seed}")), ..base.clone() };
+        let run = runner::run_one(&s, test);
+        if run.verdict.pass {
+            passed += 1;
+        } else if failing.is_none() {
+            failing = Some((seed, s));
+        }
+    }
+    let (seed, s) = failing.expect("the race shows under some seed of 1..=12");
+    assert!(passed > 0, "the race is a race: some seeds pass");
+    // The command `--seeds` prints: pintos --record NAME-seedK.replay ARGS...
+    let args = runner::command_line(&s, test).unwrap();
+    let line = runner::shell_line(&args);
+    assert!(line.contains(&format!("--jitter={seed}")) && line.contains("-broken=race"), "{line}");
+    let opts = emulator::pintos::Options::try_parse_from(std::iter::once("pintos".to_string()).chain(args.iter().cloned())).unwrap();
+    let file = s.out.join("wait-simple.replay");
+    let mut console = Vec::new();
+    replay::record_args(&opts, args, &mut console, &file).unwrap();
+    let failed_output = std::fs::read(s.out.join("tests/userprog/wait-simple.output")).unwrap();
+    assert_eq!(console, failed_output, "the printed command gives the failing run, byte for byte");
+    assert!(matches!(replay::replay(&file, &mut Vec::new()).unwrap(), Verdict::Verified { .. }));
+    let _ = std::fs::remove_dir_all(&base.out);
 }

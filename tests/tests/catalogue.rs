@@ -34,6 +34,7 @@ fn setup() -> Setup {
         behaviour: true,
         timeline: false,
         kernel_args: vec![],
+        jitter: None,
     }
 }
 

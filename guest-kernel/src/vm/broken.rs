@@ -19,6 +19,9 @@
 //! - `leak`: every process exit leaks one of its user frames (kept, pinned and ownerless,
 //!   in the frame table): the kernel counts it, so the power-off `Frames` line and
 //!   `frames` claim show it in use.
+//! - `race`: an exiting process wakes its waiting parent before it stores its exit
+//!   status; a timer interrupt in between lets the parent read it too early. Whether a
+//!   run fails depends on where interrupts land: some `--jitter` seeds make it fail.
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -40,6 +43,7 @@ pub enum Bug {
     Offset,
     NoSwap,
     Leak,
+    Race,
 }
 
 static BUG: AtomicU8 = AtomicU8::new(Bug::None as u8);
@@ -51,7 +55,8 @@ pub fn select(kind: &str) {
         "offset" => Bug::Offset,
         "noswap" => Bug::NoSwap,
         "leak" => Bug::Leak,
-        _ => panic!("unknown bug `{kind}' for -broken (eager, offset, noswap, leak)"),
+        "race" => Bug::Race,
+        _ => panic!("unknown bug `{kind}' for -broken (eager, offset, noswap, leak, race)"),
     };
     BUG.store(bug as u8, Ordering::Relaxed);
 }
@@ -222,4 +227,25 @@ fn unpack(packed: &[u8], page: &mut [u8]) {
         i += 4 + lits;
     }
     assert_eq!(at, page.len(), "a packed page that does not fill its page");
+}
+
+/// `race`: an exiting process wakes its waiting parent *before* storing its exit status,
+/// then works for a while (interrupts on) before it stores it. A timer interrupt in that
+/// window lets the parent run and read the status too early: whether a run fails depends
+/// on where the timer interrupts land, which `--jitter` seeds move. Returns whether the
+/// bug handled the wake-up (the caller then stores the status itself, late).
+pub fn wake_early(done: &crate::threads::synch::Semaphore) -> bool {
+    if !active(Bug::Race) {
+        return false;
+    }
+    crate::threads::synch::sema_up(done);
+    // About 12 M instructions: just short of where the exiting thread's time slice ends
+    // at the default clock rate, so the jitter's stalls decide whether it ends inside the
+    // window. wait-simple then fails under seeds 3 and 4 of 0..=12, like a student's
+    // race that fails 2 runs in 10.
+    let mut x = 0u64;
+    for i in 0..3_100_000u64 {
+        x = core::hint::black_box(x.wrapping_add(i));
+    }
+    true
 }

@@ -104,6 +104,15 @@ struct Args {
     /// Chrome trace (open it in ui.perfetto.dev or chrome://tracing).
     #[arg(long)]
     trace: bool,
+    /// Run every test with `pintos --jitter SEED`: timer interrupts and disk completions
+    /// land at other instructions, deterministically from the seed.
+    #[arg(long, value_name = "SEED", conflicts_with = "seeds")]
+    jitter: Option<u64>,
+    /// Run the selected tests under jitter seeds 1 to N and list each test that fails
+    /// under some seed, with the seed and the `pintos --record` command that reproduces
+    /// it (each seed's files are in OUT/seed-K/).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), conflicts_with_all = ["partition", "json", "junit", "trace", "grade", "list"])]
+    seeds: Option<u64>,
     /// Run nothing: join these --json reports (the partitions of one suite), then list,
     /// grade (--grade) and write --json/--junit as for a run.
     #[arg(long, value_name = "REPORT", num_args = 1.., conflicts_with_all = ["prefixes", "partition", "list", "trace"])]
@@ -173,6 +182,35 @@ fn print_checks() {
     }
 }
 
+/// `--seeds N`: every selected test under jitter seeds 1..=N; each test that fails under
+/// some seed is listed with the seed and the command that reproduces (and records) it.
+fn seeds(setup: &runner::Setup, tests: &[&pintos_tests::Test], n: u64, jobs: Option<usize>) -> Result<i32> {
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let mut failures = Vec::new();
+    for seed in 1..=n {
+        let s = runner::Setup { jitter: Some(seed), out: setup.out.join(format!("seed-{seed}")), ..setup.clone() };
+        let runs = runner::run_all(&s, tests, jobs, |_| {});
+        let failed: Vec<_> = runs.iter().filter(|r| !r.verdict.pass).collect();
+        sayln!("seed {seed}: {} of {} tests passed", runs.len() - failed.len(), runs.len());
+        for r in failed {
+            let test = tests.iter().find(|t| t.path == r.path).expect("a selected test");
+            let mut cmd = vec!["pintos".to_string(), "--record".into(), format!("{}-seed{seed}.replay", test.name())];
+            cmd.extend(runner::command_line(&s, test)?);
+            failures.push((r.path.clone(), seed, r.verdict.messages.first().cloned().unwrap_or_default(), runner::shell_line(&cmd)));
+        }
+    }
+    if failures.is_empty() {
+        sayln!("All {} tests passed under every seed from 1 to {n}.", tests.len());
+        return Ok(0);
+    }
+    sayln!();
+    for (path, seed, why, cmd) in &failures {
+        sayln!("FAIL {path} under seed {seed}: {why}");
+        sayln!("  reproduce: {cmd}");
+    }
+    Ok(1)
+}
+
 fn real_main(args: Args) -> Result<i32> {
     if args.checks {
         print_checks();
@@ -222,7 +260,10 @@ fn real_main(args: Args) -> Result<i32> {
     let search = if args.search.is_empty() { runner::Setup::default_search(&os_disk) } else { args.search.clone() };
     // The built-in kernel's programs are the ones `cargo build` makes (user/src/bin).
     let programs = if builtin { runner::Setup::builtin_programs(&os_disk) } else { vec![] };
-    let setup = runner::Setup { project, os_disk: os_disk.clone(), programs, search, out: args.out.clone(), host_timeout_factor: args.host_timeout_factor, rate: args.rate, disk_latency: args.disk_latency, disk_sector_time: args.disk_sector_time, behaviour: true, timeline: args.trace, kernel_args: vec![] };
+    let setup = runner::Setup { project, os_disk: os_disk.clone(), programs, search, out: args.out.clone(), host_timeout_factor: args.host_timeout_factor, rate: args.rate, disk_latency: args.disk_latency, disk_sector_time: args.disk_sector_time, behaviour: true, timeline: args.trace, kernel_args: vec![], jitter: args.jitter };
+    if let Some(n) = args.seeds {
+        return seeds(&setup, &tests, n, args.jobs);
+    }
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     // Check the report files can be written before spending minutes on the tests.
     for f in [&args.json, &args.junit].into_iter().flatten() {
