@@ -19,6 +19,7 @@
 //! the machine; 124 timeout (after printing `TIMEOUT`, as the KAIST utility does); for
 //! isa-debug-exit, the status QEMU would give ((v << 1) | 1).
 
+pub mod backtrace;
 pub mod gdb;
 pub mod options;
 pub mod replay;
@@ -269,16 +270,30 @@ pub fn run_prepared(opts: &Options, prepared: Prepared, out: &mut dyn Write, obs
     let limits = Limits { virtual_time: timeout, host_time, instructions: None };
     // Under gdb the user controls the run: no time limits (the KAIST utility also drops
     // its timeout with --gdb).
+    let mut scan = backtrace::Scan::new(out);
     let outcome = if opts.gdb {
-        gdb::serve(&mut machine, opts.gdb_port, out)?
+        gdb::serve(&mut machine, opts.gdb_port, &mut scan)?
     } else {
         machine.run(limits, |bytes| {
-            let _ = out.write_all(bytes);
-            let _ = out.flush();
+            let _ = scan.write_all(bytes);
+            let _ = scan.flush();
             true
         })
     };
+    let stacks = std::mem::take(&mut scan.stacks);
+    let out = scan.out;
     let mut diagnostics = Vec::new();
+    // A kernel panic's backtrace, named, when the kernel's ELF is next to its os.dsk.
+    let stacks = backtrace::call_stacks(&stacks);
+    if let (false, Some(elf)) = (stacks.is_empty(), backtrace::kernel_elf(&os_disk_path(opts))) {
+        for (i, addrs) in stacks.iter().enumerate() {
+            diagnostics.push(format!("backtrace {} of {} (symbols from {}):", i + 1, stacks.len(), elf.display()));
+            match backtrace::symbolise(&elf, addrs) {
+                Ok(lines) => diagnostics.extend(lines.into_iter().map(|l| format!("  {l}"))),
+                Err(e) => diagnostics.push(format!("  cannot read the kernel's symbols: {e}")),
+            }
+        }
+    }
     let code = match &outcome {
         Outcome::PowerOff => status::OK,
         Outcome::DebugExit(c) => *c as i32,
