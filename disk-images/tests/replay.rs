@@ -121,3 +121,22 @@ fn jitter_seeds_give_other_schedules_and_the_same_seed_the_same_run() {
     assert_eq!((a.event_hash, a.instructions, a.console_hash), (b.event_hash, b.instructions, b.console_hash), "the same seed, the same run");
     assert_ne!(a.event_hash, c.event_hash, "another seed, another schedule");
 }
+
+#[test]
+fn the_state_at_any_instruction_of_a_recording() {
+    let dir = scratch("at");
+    let args: Vec<String> = [os_disk().as_str(), "-T", "10", "--", "-q", "run", "alarm-single"].map(String::from).to_vec();
+    let (file, _) = record(&dir, &args, b"");
+    let rec = Recording::parse(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let n = rec.instructions / 2;
+    let text = replay::state_at(&file, n, &mut Vec::new()).unwrap();
+    assert!(text.starts_with(&format!("at instruction {n}:\n")), "{text}");
+    assert!(text.contains(&format!("icount={n}")) && text.contains("next instruction: 0x"), "{text}");
+    // Frames named from kernel.elf next to the os.dsk.
+    assert!(text.contains("call stack (frame pointers):\n  0x") && text.contains("kernel::"), "{text}");
+    // The same instruction, the same state.
+    assert_eq!(replay::state_at(&file, n, &mut Vec::new()).unwrap(), text);
+    let err = replay::state_at(&file, rec.instructions + 1, &mut Vec::new()).unwrap_err().to_string();
+    assert!(err.contains("there is no instruction"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

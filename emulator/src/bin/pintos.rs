@@ -33,11 +33,28 @@ fn run_pintos_test(args: Vec<std::ffi::OsString>) -> ! {
 
 /// `pintos replay FILE`: runs a recording again and checks it gives the same run.
 fn replay(args: Vec<std::ffi::OsString>) -> ! {
-    let [file] = args.as_slice() else {
-        eprintln!("pintos: usage: pintos replay FILE (a file written by `pintos --record FILE ...`)");
+    let usage = || -> ! {
+        eprintln!("pintos: usage: pintos replay FILE [--at N] (FILE written by `pintos --record FILE ...`)");
         std::process::exit(pintos::status::ERROR);
     };
     let mut stdout = std::io::stdout().lock();
+    let file = match args.as_slice() {
+        [file] => file,
+        [file, at, n] if at == "--at" => {
+            let Some(n) = n.to_str().and_then(|s| s.parse::<u64>().ok()) else { usage() };
+            match pintos::replay::state_at(std::path::Path::new(file), n, &mut stdout) {
+                Ok(text) => {
+                    eprint!("{text}");
+                    std::process::exit(0);
+                }
+                Err(e) => {
+                    eprintln!("pintos: {e:#}");
+                    std::process::exit(pintos::status::ERROR);
+                }
+            }
+        }
+        _ => usage(),
+    };
     match pintos::replay::replay(std::path::Path::new(file), &mut stdout) {
         Ok(pintos::replay::Verdict::Verified { instructions }) => {
             eprintln!("replay verified: {instructions} instructions, every hardware event and the console output identical");

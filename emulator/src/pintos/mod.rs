@@ -91,7 +91,7 @@ pub fn builtin_os_disk(exe: &Path) -> Option<PathBuf> {
 
 /// The boot disk to use: `--os-disk`, else `./os.dsk` (as the KAIST utility), else the
 /// built-in one (so `pintos -- -q run NAME` works anywhere after `cargo build`).
-fn os_disk_path(opts: &Options) -> PathBuf {
+pub fn os_disk_path(opts: &Options) -> PathBuf {
     let local = PathBuf::from("os.dsk");
     if let Some(p) = &opts.os_disk {
         return p.clone();
@@ -248,10 +248,9 @@ pub fn run_observed(opts: &Options, out: &mut dyn Write, observer: Option<Box<dy
     run_prepared(opts, prepare(opts)?, out, observer)
 }
 
-/// [`run_observed`] on a machine configuration `prepare` made from `opts` (recording and
-/// replay look at the disks first).
-pub fn run_prepared(opts: &Options, prepared: Prepared, out: &mut dyn Write, observer: Option<Box<dyn Observer>>) -> Result<(RunReport, Option<Box<dyn Observer>>)> {
-    let started = std::time::Instant::now();
+/// The machine `opts` describe, built from `prepared`, with `observer` watching from
+/// power-on, ready to run (replay's `--at` runs it to an instruction).
+pub fn build_machine(opts: &Options, prepared: Prepared, observer: Option<Box<dyn Observer>>) -> Result<Machine> {
     let mut machine = Machine::new(prepared.config)?;
     if let Some(o) = observer {
         machine.observe(o);
@@ -261,6 +260,15 @@ pub fn run_prepared(opts: &Options, prepared: Prepared, out: &mut dyn Write, obs
     }
     machine.cpu.spin_skip = !opts.no_spin_skip;
     machine.bus.com1.push_input(&opts.console_input);
+    Ok(machine)
+}
+
+/// [`run_observed`] on a machine configuration `prepare` made from `opts` (recording and
+/// replay look at the disks first).
+pub fn run_prepared(opts: &Options, prepared: Prepared, out: &mut dyn Write, observer: Option<Box<dyn Observer>>) -> Result<(RunReport, Option<Box<dyn Observer>>)> {
+    let started = std::time::Instant::now();
+    let scratch_start = prepared.scratch_start;
+    let mut machine = build_machine(opts, prepared, observer)?;
     let timeout = opts.timeout.map(Duration::from_secs);
     let host_time = match opts.host_timeout {
         Some(0) => None,
@@ -330,7 +338,7 @@ pub fn run_prepared(opts: &Options, prepared: Prepared, out: &mut dyn Write, obs
             bytes.extend_from_slice(&sector);
         }
         let names: Vec<String> = opts.get.iter().map(|g| g.guest.clone()).collect();
-        match scratch::get_records(&bytes, prepared.scratch_start, &names) {
+        match scratch::get_records(&bytes, scratch_start, &names) {
             Ok(files) => {
                 for (g, data) in opts.get.iter().zip(files) {
                     std::fs::write(&g.host, data).with_context(|| format!("writing {}", g.host.display()))?;

@@ -286,8 +286,9 @@ pub enum Verdict {
     Diverged(String),
 }
 
-/// Replays the recording in `path`, streaming the console to `out`.
-pub fn replay(path: &Path, out: &mut dyn Write) -> Result<Verdict> {
+/// Reads the recording in `path` and sets its run up: the options, and the machine
+/// configuration after checking every disk is the one the run started with.
+fn load(path: &Path) -> Result<(Recording, Options, Prepared)> {
     let text = std::fs::read(path).with_context(|| format!("reading the replay file {}", path.display()))?;
     let text = String::from_utf8(text).map_err(|_| anyhow::anyhow!("{} is not a replay file (not text)", path.display()))?;
     let rec = Recording::parse(&text).with_context(|| format!("{}", path.display()))?;
@@ -306,6 +307,12 @@ pub fn replay(path: &Path, out: &mut dyn Write) -> Result<Verdict> {
     if let Some((pos, ..)) = disks.iter().find(|d| !rec.disks.iter().any(|r| r.0 == d.0)) {
         bail!("disk {pos} is attached now but was not when the run was recorded: refusing to replay");
     }
+    Ok((rec, opts, prepared))
+}
+
+/// Replays the recording in `path`, streaming the console to `out`.
+pub fn replay(path: &Path, out: &mut dyn Write) -> Result<Verdict> {
+    let (rec, opts, prepared) = load(path)?;
     let mut tee = Tee { out, hash: FNV_OFFSET };
     let (report, observer) = run_prepared(&opts, prepared, &mut tee, Some(Box::new(EventHasher::new(rec.checkpoints.clone()))))?;
     let h = observer.and_then(downcast::<EventHasher>).context("the event hasher vanished")?;
@@ -322,6 +329,87 @@ pub fn replay(path: &Path, out: &mut dyn Write) -> Result<Verdict> {
         return Ok(Verdict::Diverged("the console output differs (every hardware event was the same)".into()));
     }
     Ok(Verdict::Verified { instructions: n })
+}
+
+/// Time travel without gdb: replays the recording in `path` up to instruction `n` (the
+/// console goes to `out`) and describes the machine there: registers, the instruction at
+/// RIP, and the call stack by frame pointers, named from the kernel's ELF when it is next
+/// to the os.dsk.
+pub fn state_at(path: &Path, n: u64, out: &mut dyn Write) -> Result<String> {
+    let (rec, opts, prepared) = load(path)?;
+    if n > rec.instructions {
+        bail!("the recorded run retired {} instructions; there is no instruction {n}", rec.instructions);
+    }
+    let elf = super::backtrace::kernel_elf(&super::os_disk_path(&opts));
+    let mut m = super::build_machine(&opts, prepared, None)?;
+    let limits = crate::machine::Limits { instructions: Some(n), ..Default::default() };
+    let outcome = m.run(limits, |b| out.write_all(b).is_ok());
+    let _ = out.flush();
+    if m.cpu.icount != n {
+        bail!("the replay stopped at instruction {} ({outcome:?}) before reaching {n}", m.cpu.icount);
+    }
+    Ok(describe(&m, elf.as_deref()))
+}
+
+/// Registers, the instruction at RIP and the frame-pointer call stack of `m`.
+fn describe(m: &crate::machine::Machine, elf: Option<&Path>) -> String {
+    use crate::mmu::inspect;
+    let cpu = &m.cpu;
+    let cr3 = cpu.cr3;
+    let mut s = format!("at instruction {}:\n{}", cpu.icount, cpu.dump());
+    // Reads through the current page tables without touching A/D bits.
+    let read = |va: u64, buf: &mut [u8]| -> bool {
+        buf.iter_mut().enumerate().all(|(i, b)| {
+            let a = va.wrapping_add(i as u64);
+            match inspect::lookup(&m.cpu.mem, cr3, a) {
+                Some(p) => {
+                    let mut one = [0u8];
+                    let ok = m.cpu.mem.read(p.frame | (a & 0xfff), &mut one).is_ok();
+                    *b = one[0];
+                    ok
+                }
+                None => false,
+            }
+        })
+    };
+    let rip = cpu.rip;
+    let mut code = [0u8; 15];
+    if read(rip, &mut code) {
+        let mut d = iced_x86::Decoder::with_ip(64, &code, rip, iced_x86::DecoderOptions::NONE);
+        let ins = d.decode();
+        let mut text = String::new();
+        let mut f = iced_x86::FastFormatter::new();
+        f.format(&ins, &mut text);
+        s += &format!("next instruction: {rip:#x}: {text}\n");
+    } else {
+        s += &format!("next instruction: {rip:#x}: (not mapped)\n");
+    }
+    // The frame-pointer chain: [rbp] = caller's rbp, [rbp + 8] = return address.
+    let mut addrs = vec![rip];
+    let mut rbp = cpu.gpr[crate::cpu::reg::RBP as usize];
+    for _ in 0..32 {
+        let mut w = [0u8; 16];
+        if rbp == 0 || !read(rbp, &mut w) {
+            break;
+        }
+        let (next, ret) = (u64::from_le_bytes(w[..8].try_into().unwrap()), u64::from_le_bytes(w[8..].try_into().unwrap()));
+        if ret == 0 {
+            break;
+        }
+        addrs.push(ret);
+        if next <= rbp {
+            break;
+        }
+        rbp = next;
+    }
+    s += "call stack (frame pointers):\n";
+    let named = elf.and_then(|e| super::backtrace::symbolise(e, &addrs).ok());
+    match named {
+        // The first address is RIP itself, not a return address: name it as such.
+        Some(lines) => lines.iter().for_each(|l| s += &format!("  {l}\n")),
+        None => addrs.iter().for_each(|a| s += &format!("  {a:#x}\n")),
+    }
+    s
 }
 
 #[cfg(test)]
