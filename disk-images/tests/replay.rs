@@ -140,3 +140,25 @@ fn the_state_at_any_instruction_of_a_recording() {
     assert!(err.contains("there is no instruction"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn until_stops_at_the_first_page_fault_or_panic() {
+    use emulator::pintos::replay::Until;
+    let dir = scratch("until");
+    // A user program: its first instruction faults on its text page.
+    let args: Vec<String> = [os_disk().as_str(), "-T", "30", "--fs-disk=2", "-p", &user("args-single"), "--", "-q", "-f", "run", "args-single onearg"].map(String::from).to_vec();
+    let (file, _) = record(&dir, &args, b"");
+    let at = replay::find(&file, Until::PageFault(0x400000)).unwrap().expect("args-single faults on its text page");
+    let text = replay::state_at(&file, at, &mut Vec::new()).unwrap();
+    assert!(text.contains("cpl=3"), "the faulting instruction is the user's:\n{text}");
+    assert_eq!(replay::find(&file, Until::PageFault(0x7000_0000)).unwrap(), None);
+    // A kernel panic: the stack at the panic message leads back to the test runner.
+    let args: Vec<String> = [os_disk().as_str(), "-T", "10", "--", "-q", "run", "nothing"].map(String::from).to_vec();
+    let (file, _) = record(&dir, &args, b"");
+    let at = replay::find(&file, Until::Panic).unwrap().expect("`run nothing` panics");
+    let text = replay::state_at(&file, at, &mut Vec::new()).unwrap();
+    assert!(text.contains("kernel::tests::run_test"), "{text}");
+    assert_eq!("pf:0x401000".parse::<Until>(), Ok(Until::PageFault(0x401000)));
+    assert!("write:0x10".parse::<Until>().is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -34,7 +34,7 @@ fn run_pintos_test(args: Vec<std::ffi::OsString>) -> ! {
 /// `pintos replay FILE`: runs a recording again and checks it gives the same run.
 fn replay(args: Vec<std::ffi::OsString>) -> ! {
     let usage = || -> ! {
-        eprintln!("pintos: usage: pintos replay FILE [--at N] (FILE written by `pintos --record FILE ...`)");
+        eprintln!("pintos: usage: pintos replay FILE [--at N | --until pf:ADDR | --until panic] (FILE written by `pintos --record FILE ...`)");
         std::process::exit(pintos::status::ERROR);
     };
     let mut stdout = std::io::stdout().lock();
@@ -46,6 +46,34 @@ fn replay(args: Vec<std::ffi::OsString>) -> ! {
                 Ok(text) => {
                     eprint!("{text}");
                     std::process::exit(0);
+                }
+                Err(e) => {
+                    eprintln!("pintos: {e:#}");
+                    std::process::exit(pintos::status::ERROR);
+                }
+            }
+        }
+        [file, until, what] if until == "--until" => {
+            let event: pintos::replay::Until = match what.to_str().unwrap_or("").parse() {
+                Ok(e) => e,
+                Err(e) => {
+                    eprintln!("pintos: --until: {e}");
+                    std::process::exit(pintos::status::ERROR);
+                }
+            };
+            let path = std::path::Path::new(file);
+            let found = pintos::replay::find(path, event).and_then(|at| match at {
+                Some(n) => pintos::replay::state_at(path, n, &mut stdout).map(Some),
+                None => Ok(None),
+            });
+            match found {
+                Ok(Some(text)) => {
+                    eprint!("{text}");
+                    std::process::exit(0);
+                }
+                Ok(None) => {
+                    eprintln!("pintos: the recorded run has no such event ({event:?})");
+                    std::process::exit(1);
                 }
                 Err(e) => {
                     eprintln!("pintos: {e:#}");

@@ -351,6 +351,65 @@ pub fn state_at(path: &Path, n: u64, out: &mut dyn Write) -> Result<String> {
     Ok(describe(&m, elf.as_deref()))
 }
 
+/// What `pintos replay FILE --until EVENT` stops at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Until {
+    /// The first page fault on the page holding this address.
+    PageFault(u64),
+    /// The first kernel panic message on the console (`Kernel PANIC`).
+    Panic,
+}
+
+impl std::str::FromStr for Until {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Until, String> {
+        let num = |v: &str| u64::from_str_radix(v.trim_start_matches("0x"), 16).map_err(|_| format!("`{v}` is not a hex address"));
+        match s.split_once(':') {
+            _ if s == "panic" => Ok(Until::Panic),
+            Some(("pf" | "page-fault", a)) => Ok(Until::PageFault(num(a)?)),
+            _ => Err(format!("unknown event `{s}` (pf:ADDR or panic)")),
+        }
+    }
+}
+
+/// Finds the instruction count of the first `until` event.
+struct Finder {
+    until: Until,
+    found: Option<u64>,
+    /// COM1 output so far (for `panic`), with the count of each byte's `out`.
+    console: Vec<(u8, u64)>,
+}
+
+impl Observer for Finder {
+    fn event(&mut self, icount: u64, event: Event<'_>, _mem: Option<&PhysMemory>) {
+        if self.found.is_some() {
+            return;
+        }
+        match (self.until, event) {
+            (Until::PageFault(a), Event::Cpu(CpuEvent::Exception { vector: 14, address, .. })) if address >> 12 == a >> 12 => self.found = Some(icount),
+            (Until::Panic, Event::Cpu(CpuEvent::PortOut { port: 0x3f8, value, .. })) => {
+                self.console.push((*value as u8, icount));
+                const MARK: &[u8] = b"Kernel PANIC";
+                if self.console.len() >= MARK.len() && self.console[self.console.len() - MARK.len()..].iter().map(|c| c.0).eq(MARK.iter().copied()) {
+                    self.found = Some(self.console[self.console.len() - MARK.len()].1);
+                }
+                if self.console.len() > 64 {
+                    self.console.drain(..32);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `pintos replay FILE --until EVENT`: the instruction count of the first such event in
+/// the recording, if it happens.
+pub fn find(path: &Path, until: Until) -> Result<Option<u64>> {
+    let (_, opts, prepared) = load(path)?;
+    let (_, observer) = run_prepared(&opts, prepared, &mut std::io::sink(), Some(Box::new(Finder { until, found: None, console: vec![] })))?;
+    Ok(observer.and_then(downcast::<Finder>).and_then(|f| f.found))
+}
+
 /// Registers, the instruction at RIP and the frame-pointer call stack of `m`.
 fn describe(m: &crate::machine::Machine, elf: Option<&Path>) -> String {
     use crate::mmu::inspect;
