@@ -34,7 +34,7 @@ fn run_pintos_test(args: Vec<std::ffi::OsString>) -> ! {
 /// `pintos replay FILE`: runs a recording again and checks it gives the same run.
 fn replay(args: Vec<std::ffi::OsString>) -> ! {
     let usage = || -> ! {
-        eprintln!("pintos: usage: pintos replay FILE [--at N | --until pf:ADDR | --until panic] (FILE written by `pintos --record FILE ...`)");
+        eprintln!("pintos: usage: pintos replay FILE [--at N | --until pf:ADDR | --until panic | --gdb[=PORT]] (FILE written by `pintos --record FILE ...`)");
         std::process::exit(pintos::status::ERROR);
     };
     let mut stdout = std::io::stdout().lock();
@@ -47,6 +47,19 @@ fn replay(args: Vec<std::ffi::OsString>) -> ! {
                     eprint!("{text}");
                     std::process::exit(0);
                 }
+                Err(e) => {
+                    eprintln!("pintos: {e:#}");
+                    std::process::exit(pintos::status::ERROR);
+                }
+            }
+        }
+        [file, flag] if flag.to_str().is_some_and(|f| f == "--gdb" || f.starts_with("--gdb=")) => {
+            let port = match flag.to_str().and_then(|f| f.strip_prefix("--gdb=")) {
+                None => 1234,
+                Some(p) => p.parse().unwrap_or_else(|_| usage()),
+            };
+            match pintos::replay::gdb(std::path::Path::new(file), port, &mut stdout) {
+                Ok(_) => std::process::exit(0),
                 Err(e) => {
                     eprintln!("pintos: {e:#}");
                     std::process::exit(pintos::status::ERROR);

@@ -351,6 +351,15 @@ pub fn state_at(path: &Path, n: u64, out: &mut dyn Write) -> Result<String> {
     Ok(describe(&m, elf.as_deref()))
 }
 
+/// `pintos replay FILE --gdb[=PORT]`: the recorded run under the gdb stub (forward
+/// execution: registers, memory, breakpoints, stepi, continue), from its first
+/// instruction, on the verified disks.
+pub fn gdb(path: &Path, port: u16, out: &mut dyn Write) -> Result<crate::machine::Outcome> {
+    let (_, opts, prepared) = load(path)?;
+    let mut m = super::build_machine(&opts, prepared, None)?;
+    super::gdb::serve(&mut m, port, out)
+}
+
 /// What `pintos replay FILE --until EVENT` stops at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Until {
