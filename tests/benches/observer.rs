@@ -29,21 +29,8 @@ fn main() {
     let test = find(&format!("tests/vm/{name}")).unwrap_or_else(|| panic!("no catalogue test tests/vm/{name}"));
     let os_disk = PathBuf::from(disk_images::OS_DSK);
     let out = std::env::temp_dir().join(format!("pintos-observer-bench-{}", std::process::id()));
-    let setup = Setup {
-        project: Project::Vm,
-        programs: vec![PathBuf::from(user_programs::USER_DIR)],
-        search: Setup::default_search(&os_disk),
-        os_disk,
-        out: out.clone(),
-        host_timeout_factor: 20,
-        rate: None,
-        disk_latency: None,
-        disk_sector_time: None,
-        behaviour: false,
-        timeline: false,
-        kernel_args: vec![],
-        jitter: None,
-    };
+    // Figures of the run alone: no watcher.
+    let setup = Setup { behaviour: false, ..Setup::new(Project::Vm, os_disk, vec![PathBuf::from(user_programs::USER_DIR)], out.clone()) };
     type Make = fn(&Setup, &pintos_tests::Test) -> Option<Box<dyn Observer>>;
     let modes: [(&str, Make); 4] = [
         ("no observer", |_, _| None),

@@ -21,21 +21,8 @@ fn main() {
     let test = find(&format!("tests/vm/{name}")).or_else(|| find(&format!("tests/filesys/base/{name}"))).or_else(|| find(&format!("tests/userprog/{name}"))).unwrap_or_else(|| panic!("no catalogue test named {name}"));
     let os_disk = PathBuf::from(disk_images::OS_DSK);
     let out = std::env::temp_dir().join(format!("pintos-replay-bench-{}", std::process::id()));
-    let setup = Setup {
-        project: Project::Vm,
-        programs: vec![PathBuf::from(user_programs::USER_DIR)],
-        search: Setup::default_search(&os_disk),
-        os_disk,
-        out: out.clone(),
-        host_timeout_factor: 20,
-        rate: None,
-        disk_latency: None,
-        disk_sector_time: None,
-        behaviour: false,
-        timeline: false,
-        kernel_args: vec![],
-        jitter: None,
-    };
+    // Figures of the run alone: no watcher.
+    let setup = Setup { behaviour: false, ..Setup::new(Project::Vm, os_disk, vec![PathBuf::from(user_programs::USER_DIR)], out.clone()) };
     let args = runner::command_line(&setup, test).expect("the test's command line");
     let opts = Options::try_parse_from(std::iter::once("pintos".to_string()).chain(args.iter().cloned())).unwrap();
     std::fs::create_dir_all(&out).unwrap();

@@ -22,21 +22,8 @@ fn main() {
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let os_disk = PathBuf::from(disk_images::OS_DSK);
     let out = std::env::temp_dir().join(format!("pintos-vm-bench-{}", std::process::id()));
-    let setup = Setup {
-        project: Project::Vm,
-        programs: vec![PathBuf::from(user_programs::USER_DIR)],
-        search: Setup::default_search(&os_disk),
-        os_disk,
-        out: out.clone(),
-        host_timeout_factor: 20,
-        rate: None,
-        disk_latency: None,
-        disk_sector_time: None,
-        behaviour: false,
-        timeline: false,
-        kernel_args: vec![],
-        jitter: None,
-    };
+    // Figures of the run alone: no watcher.
+    let setup = Setup { behaviour: false, ..Setup::new(Project::Vm, os_disk, vec![PathBuf::from(user_programs::USER_DIR)], out.clone()) };
     println!("{:<16} {:>14} {:>10} {:>11} {:>12} {:>12} {:>9}  verdict", "test", "instructions", "virtual s", "page faults", "swap read", "swap written", "host s");
     for name in HEAVY.iter().filter(|n| filter.is_empty() || filter.iter().any(|f| n.contains(f.as_str()))) {
         let test = find(&format!("tests/vm/{name}")).expect("a catalogue test");

@@ -70,6 +70,27 @@ pub struct Setup {
 }
 
 impl Setup {
+    /// A run of `project`'s tests on `os_disk`, programs looked up first in `programs`,
+    /// files filed under `out`; everything else as `pintos test` has it by default
+    /// (behaviour checks on, the launcher's clock rate and disk timing, no jitter).
+    pub fn new(project: Project, os_disk: PathBuf, programs: Vec<PathBuf>, out: PathBuf) -> Setup {
+        Setup {
+            project,
+            search: Setup::default_search(&os_disk),
+            os_disk,
+            programs,
+            out,
+            host_timeout_factor: 20,
+            rate: None,
+            disk_latency: None,
+            disk_sector_time: None,
+            behaviour: true,
+            timeline: false,
+            kernel_args: vec![],
+            jitter: None,
+        }
+    }
+
     /// The default search path for an os.dsk: its directory and that directory's `../..`.
     pub fn default_search(os_disk: &Path) -> Vec<PathBuf> {
         let build = os_disk.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
@@ -389,7 +410,7 @@ mod tests {
     use crate::catalogue::find;
 
     fn setup(project: Project, dir: &Path) -> Setup {
-        Setup { project, os_disk: dir.join("os.dsk"), programs: vec![], search: vec![dir.to_path_buf()], out: dir.join("out"), host_timeout_factor: 20, rate: None, disk_latency: None, disk_sector_time: None, behaviour: true, timeline: false, kernel_args: vec![], jitter: None }
+        Setup { search: vec![dir.to_path_buf()], ..Setup::new(project, dir.join("os.dsk"), vec![], dir.join("out")) }
     }
 
     #[test]

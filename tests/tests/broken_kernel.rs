@@ -12,21 +12,8 @@ use pintos_tests::runner::{self, Setup};
 
 fn setup(kind: &str) -> Setup {
     let os_disk = disk_images::build_variant(&["broken"]).unwrap_or_else(|e| panic!("building the broken kernel: {e}"));
-    Setup {
-        project: Project::Vm,
-        programs: vec![PathBuf::from(user_programs::USER_DIR)],
-        search: Setup::default_search(&os_disk),
-        os_disk,
-        out: std::env::temp_dir().join(format!("pintos-broken-{kind}-{}", std::process::id())),
-        host_timeout_factor: 20,
-        rate: None,
-        disk_latency: None,
-        disk_sector_time: None,
-        behaviour: true,
-        timeline: false,
-        kernel_args: vec![format!("-broken={kind}")],
-        jitter: None,
-    }
+    let out = std::env::temp_dir().join(format!("pintos-broken-{kind}-{}", std::process::id()));
+    Setup { kernel_args: vec![format!("-broken={kind}")], ..Setup::new(Project::Vm, os_disk, vec![PathBuf::from(user_programs::USER_DIR)], out) }
 }
 
 /// Runs `tests` with bug `kind`: each passes its output check, fails `check` with a

@@ -21,21 +21,7 @@ fn setup() -> Setup {
     let os_disk = PathBuf::from(disk_images::OS_DSK);
     // Each process its own output directory (nextest runs every trial as its own process).
     let out = std::env::temp_dir().join(format!("pintos-tests-catalogue-{}", std::process::id()));
-    Setup {
-        project: Project::Vm,
-        search: Setup::default_search(&os_disk),
-        programs: vec![PathBuf::from(user_programs::USER_DIR)],
-        os_disk,
-        out,
-        host_timeout_factor: 20,
-        rate: None,
-        disk_latency: None,
-        disk_sector_time: None,
-        behaviour: true,
-        timeline: false,
-        kernel_args: vec![],
-        jitter: None,
-    }
+    Setup::new(Project::Vm, os_disk, vec![PathBuf::from(user_programs::USER_DIR)], out)
 }
 
 fn main() {

@@ -260,7 +260,16 @@ fn real_main(args: Args) -> Result<i32> {
     let search = if args.search.is_empty() { runner::Setup::default_search(&os_disk) } else { args.search.clone() };
     // The built-in kernel's programs are the ones `cargo build` makes (user/src/bin).
     let programs = if builtin { runner::Setup::builtin_programs(&os_disk) } else { vec![] };
-    let setup = runner::Setup { project, os_disk: os_disk.clone(), programs, search, out: args.out.clone(), host_timeout_factor: args.host_timeout_factor, rate: args.rate, disk_latency: args.disk_latency, disk_sector_time: args.disk_sector_time, behaviour: true, timeline: args.trace, kernel_args: vec![], jitter: args.jitter };
+    let setup = runner::Setup {
+        search,
+        host_timeout_factor: args.host_timeout_factor,
+        rate: args.rate,
+        disk_latency: args.disk_latency,
+        disk_sector_time: args.disk_sector_time,
+        timeline: args.trace,
+        jitter: args.jitter,
+        ..runner::Setup::new(project, os_disk.clone(), programs, args.out.clone())
+    };
     if let Some(n) = args.seeds {
         return seeds(&setup, &tests, n, args.jobs);
     }
