@@ -35,7 +35,7 @@ pub static CHECKS: &[CheckSpec] = &[
     CheckSpec { name: "phys-addr", summary: "each int 0x42 answer (the physical address lazy-anon and lazy-file ask about, or its KERN_BASE alias) agrees with an independent walk of the page tables", applies: vm_user, needs_claims: false },
     CheckSpec { name: "stack-growth", summary: "new stack pages appear only for faults inside the allowed window (at most 8 bytes below rsp, within 1 MiB of USER_STACK)", applies: vm_user, needs_claims: false },
     CheckSpec { name: "swap-used", summary: "a swap test really writes pages to the swap disk and reads them back", applies: swap_test, needs_claims: false },
-    CheckSpec { name: "swap-content", summary: "every swap-disk read returns sectors written earlier in the run; every swap-out claim wrote its slot and every swap-in reads back the page swapped out to it", applies: vm_user, needs_claims: false },
+    CheckSpec { name: "swap-content", summary: "every swap-disk read returns sectors written earlier in the run; every swap-out claim wrote its slot, every swap-in reads back the page swapped out to it, and no page is lost or shares a slot with another", applies: vm_user, needs_claims: false },
     CheckSpec { name: "mmap-writeback", summary: "write-back (munmap, exit, eviction) writes only changed sectors, and only sectors a mapped page was read from", applies: vm_user, needs_claims: false },
     CheckSpec { name: "frames", summary: "user frames and swap slots return to their starting counts by power-off, and no user page is mapped then", applies: vm_user, needs_claims: true },
 ];

@@ -263,6 +263,30 @@ fn a_swapped_out_page_mapped_again_without_a_swap_in_is_lost() {
 }
 
 #[test]
+fn a_slot_given_two_live_pages_is_caught() {
+    let mut s = Sim::new();
+    s.start();
+    let sectors = vec![vec![1u8; 512]; 8];
+    s.disk(DiskRole::Swap, 24, true, &sectors);
+    s.claim(Claim::SwapOut { va: 0x1000_0000, slot: 3 });
+    s.disk(DiskRole::Swap, 24, true, &sectors);
+    s.claim(Claim::SwapOut { va: 0x1000_1000, slot: 3 });
+    let f = failing(&s.verdicts("tests/vm/swap-anon"));
+    assert!(f.contains(&("swap-content", "swap-content: slot 3 was given page 0x10001000 while it still held page 0x10000000 of the same process (a page would be lost)".into())), "{f:?}");
+    // Swapped back in first, the slot is free for another page.
+    let mut s = Sim::new();
+    s.start();
+    s.disk(DiskRole::Swap, 24, true, &sectors);
+    s.claim(Claim::SwapOut { va: 0x1000_0000, slot: 3 });
+    s.disk(DiskRole::Swap, 24, false, &sectors);
+    s.map(0x1000_0000, &[1u8; 4096]);
+    s.claim(Claim::SwapIn { slot: 3, va: 0x1000_0000 });
+    s.disk(DiskRole::Swap, 24, true, &sectors);
+    s.claim(Claim::SwapOut { va: 0x1000_1000, slot: 3 });
+    assert!(failing(&s.verdicts("tests/vm/swap-anon")).iter().all(|x| x.0 != "swap-content"));
+}
+
+#[test]
 fn a_recycled_page_table_starts_afresh() {
     let mut s = Sim::new();
     s.start();

@@ -503,7 +503,17 @@ impl Watcher {
                     f.fail(|| format!("swap-content: page {va:#x} was claimed swapped out to slot {slot}, but its sectors were not written to the swap disk"));
                 }
                 self.slots.insert(slot, (va & !(PAGE - 1), self.claim_seq));
-                self.spaces.entry(cr3).or_default().swapped.insert(va & !(PAGE - 1), slot);
+                let page = va & !(PAGE - 1);
+                let space = self.spaces.entry(cr3).or_default();
+                // A slot holds one page: giving it another page of the same process that
+                // is still out loses the first (across processes a slot may be shared
+                // copy-on-write, and an exited process's slots are free again).
+                let held = space.swapped.iter().find(|&(&p, &s)| s == slot && p != page).map(|(&p, _)| p);
+                space.swapped.insert(page, slot);
+                if let Some(other) = held {
+                    space.swapped.remove(&other);
+                    self.finding("swap-content").fail(|| format!("swap-content: slot {slot} was given page {page:#x} while it still held page {other:#x} of the same process (a page would be lost)"));
+                }
             }
             Claim::SwapIn { slot, va } => {
                 let page = va & !(PAGE - 1);
