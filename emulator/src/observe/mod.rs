@@ -125,18 +125,18 @@ pub fn downcast<T: Observer>(o: Box<dyn Observer>) -> Option<Box<T>> {
 /// so reports can be compared; a word at a time, because every sector a watched disk moves
 /// is hashed.
 pub fn hash64(bytes: &[u8]) -> u64 {
-    const PRIME: u64 = 0x0100_0000_01b3;
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut words = bytes.chunks_exact(8);
-    for w in &mut words {
-        h ^= u64::from_le_bytes(w.try_into().unwrap());
-        h = h.wrapping_mul(PRIME);
-    }
-    for &b in words.remainder() {
-        h ^= b as u64;
-        h = h.wrapping_mul(PRIME);
-    }
-    h
+    let h = (&mut words).fold(HASH_START, |h, w| fold64(h, u64::from_le_bytes(w.try_into().unwrap())));
+    words.remainder().iter().fold(h, |h, &b| fold64(h, b as u64))
+}
+
+/// The start of every [`hash64`]-style hash (FNV-1a's offset basis).
+pub const HASH_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// One FNV-1a step: folds `x` into hash `h` (replay files hash event fields with it).
+#[inline]
+pub fn fold64(h: u64, x: u64) -> u64 {
+    (h ^ x).wrapping_mul(0x0100_0000_01b3)
 }
 
 #[cfg(test)]

@@ -36,12 +36,7 @@ pub const VERSION: u32 = 1;
 /// Events between checkpoints.
 pub const CHECKPOINT_EVERY: u64 = 4096;
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0100_0000_01b3;
-
-fn fold(h: u64, x: u64) -> u64 {
-    (h ^ x).wrapping_mul(FNV_PRIME)
-}
+use crate::observe::{fold64 as fold, HASH_START};
 
 /// What a recording holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,7 +149,7 @@ pub struct EventHasher {
 
 impl EventHasher {
     fn new(expect: Vec<(u64, u64, u64)>) -> EventHasher {
-        EventHasher { hash: FNV_OFFSET, expect, ..EventHasher::default() }
+        EventHasher { hash: HASH_START, expect, ..EventHasher::default() }
     }
 
     fn cpu(h: u64, e: &CpuEvent) -> u64 {
@@ -205,7 +200,7 @@ fn disk_hashes(prepared: &mut Prepared) -> Result<Vec<(String, u64, u64)>> {
     for (c, row) in prepared.config.disks.iter_mut().enumerate() {
         for (d, disk) in row.iter_mut().enumerate() {
             let Some(disk) = disk else { continue };
-            let mut h = FNV_OFFSET;
+            let mut h = HASH_START;
             let mut sector = [0u8; 512];
             for lba in 0..disk.sectors() {
                 disk.read_sector(lba, &mut sector).with_context(|| format!("reading disk hd{c}:{d}"))?;
@@ -259,7 +254,7 @@ pub fn record(opts: &Options, out: &mut dyn Write, path: &Path) -> Result<RunRep
 pub fn record_args(opts: &Options, args: Vec<String>, out: &mut dyn Write, path: &Path) -> Result<RunReport> {
     let mut prepared = prepare(opts)?;
     let disks = disk_hashes(&mut prepared)?;
-    let mut tee = Tee { out, hash: FNV_OFFSET };
+    let mut tee = Tee { out, hash: HASH_START };
     let (report, observer) = run_prepared(opts, prepared, &mut tee, Some(Box::new(EventHasher::new(vec![]))))?;
     let hasher = observer.and_then(downcast::<EventHasher>).context("the event hasher vanished")?;
     let rec = Recording {
@@ -313,7 +308,7 @@ fn load(path: &Path) -> Result<(Recording, Options, Prepared)> {
 /// Replays the recording in `path`, streaming the console to `out`.
 pub fn replay(path: &Path, out: &mut dyn Write) -> Result<Verdict> {
     let (rec, opts, prepared) = load(path)?;
-    let mut tee = Tee { out, hash: FNV_OFFSET };
+    let mut tee = Tee { out, hash: HASH_START };
     let (report, observer) = run_prepared(&opts, prepared, &mut tee, Some(Box::new(EventHasher::new(rec.checkpoints.clone()))))?;
     let h = observer.and_then(downcast::<EventHasher>).context("the event hasher vanished")?;
     let n = report.figures.instructions;
