@@ -52,5 +52,6 @@ pub mod machine;
 pub mod memory;
 pub mod mmu;
 pub mod observe;
+pub mod snapshot;
 pub mod pintos;
 pub mod testing;

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::bus::{Bus, CpuEvent};
 use crate::observe::{Claim, ClaimDecoder, Event, Observer, CLAIM_PORT};
+use crate::cpu::debug::WatchHit;
 use crate::cpu::{Cpu, Exit};
 use crate::devices::cmos::Cmos;
 use crate::devices::ide::{Disk, DiskTiming, IdeController};
@@ -113,26 +114,26 @@ pub struct PcBus {
     /// Ticks per virtual second.
     pub(crate) rate: u64,
     /// Last virtual time the devices were brought up to.
-    synced: Nanos,
-    stop: bool,
+    pub(crate) synced: Nanos,
+    pub(crate) stop: bool,
     /// Power/reset requests the machine has not handled yet.
     pub request: Option<PowerRequest>,
     /// The observer ([`crate::observe`]), set with [`Machine::observe`].
     pub observer: Option<Box<dyn Observer>>,
     /// Decodes the claims port while an observer listens.
-    claims: ClaimDecoder,
+    pub(crate) claims: ClaimDecoder,
     /// The CR3 a claim record belongs to (the one loaded when its header was written, or
     /// the one an `address-space` record named).
-    claim_cr3: u64,
+    pub(crate) claim_cr3: u64,
     /// CR3 as last loaded (tracked for claims).
-    cr3: u64,
+    pub(crate) cr3: u64,
     /// An `address-space` record overrides `cr3` for claims until the next CR3 load.
-    claim_space: Option<u64>,
+    pub(crate) claim_space: Option<u64>,
     /// `--jitter`: each timer interrupt stalls the CPU for a pseudo-random part of a
     /// millisecond ([`Machine::set_jitter`]).
-    jitter: Option<crate::devices::Jitter>,
+    pub(crate) jitter: Option<crate::devices::Jitter>,
     /// Stall ticks the jitter owes the CPU, taken at the next slice.
-    stall: u64,
+    pub(crate) stall: u64,
 }
 
 impl PcBus {
@@ -370,12 +371,26 @@ impl BiosHost for Host<'_> {
     }
 }
 
+/// Why a debugged slice stopped early ([`crate::cpu::debug`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DebugStop {
+    /// The next instruction, at this linear address, has a breakpoint.
+    Breakpoint(u64),
+    /// The instruction just retired hit a watchpoint.
+    Watch(WatchHit),
+}
+
 /// A PC ready to boot.
 pub struct Machine {
     pub cpu: Cpu,
     pub bus: PcBus,
-    bios: Bios,
-    epoch: u64,
+    pub(crate) bios: Bios,
+    pub(crate) epoch: u64,
+    /// Set when a slice stopped at a breakpoint or watchpoint; see [`Machine::take_debug_stop`].
+    debug_stop: Option<DebugStop>,
+    /// Memory as of the last snapshot taken or restored ([`crate::snapshot`]); with the
+    /// memory's dirty bits, what the next snapshot copies.
+    pub(crate) mem_base: Option<crate::snapshot::MemoryImage>,
 }
 
 impl Machine {
@@ -418,7 +433,7 @@ impl Machine {
         };
         let bios = Bios::new(config.memory);
         bios.install(&mut cpu, hard_disks);
-        let mut m = Machine { cpu, bus, bios, epoch: config.epoch };
+        let mut m = Machine { cpu, bus, bios, epoch: config.epoch, debug_stop: None, mem_base: None };
         let mut host = Host { bus: &mut m.bus, epoch: m.epoch, now_ns: 0 };
         m.bios.boot(&mut m.cpu, &mut host)?;
         Ok(m)
@@ -439,6 +454,21 @@ impl Machine {
     pub fn set_jitter(&mut self, seed: u64) {
         self.bus.jitter = Some(crate::devices::Jitter::new(seed));
         self.bus.ide.set_jitter(seed);
+    }
+
+    /// Makes every disk copy-on-write: the guest's writes stay in memory (the image files
+    /// are left as they were) and snapshots can take the disks back.
+    pub fn disks_copy_on_write(&mut self) {
+        for (c, d) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+            if let Some(disk) = self.bus.ide.disk_mut(c, d) {
+                disk.copy_on_write();
+            }
+        }
+    }
+
+    /// Why the last slice stopped early for the debugger, if it did.
+    pub fn take_debug_stop(&mut self) -> Option<DebugStop> {
+        self.debug_stop.take()
     }
 
     /// Virtual nanoseconds since power-on.
@@ -526,7 +556,13 @@ impl Machine {
         let exit = self.cpu.run(&mut self.bus, until - now);
         self.bus.forward_disk(self.cpu.icount);
         match exit {
-            Exit::Budget | Exit::Stopped => {}
+            Exit::Budget => {}
+            Exit::Stopped => {
+                if let Some(hit) = self.cpu.debug.hit.take() {
+                    self.debug_stop = Some(DebugStop::Watch(hit));
+                }
+            }
+            Exit::Breakpoint => self.debug_stop = Some(DebugStop::Breakpoint(self.cpu.pc())),
             Exit::Halted => {
                 let mut host = Host { bus: &mut self.bus, epoch: self.epoch, now_ns: ticks_to_ns(now, rate) };
                 if self.bios.service(&mut self.cpu, &mut host) {

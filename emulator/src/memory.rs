@@ -54,6 +54,11 @@ pub enum MemoryError {
 pub struct PhysMemory {
     map: MmapMut,
     size: u64,
+    /// One bit per page: written since the last [`PhysMemory::take_dirty`]. Snapshots copy
+    /// only these pages. Every writer marks it: the methods here do, the CPU's slow write
+    /// path does, and the CPU's fast write path is only open to pages already marked (see
+    /// `Cpu::backing`), closed again when the bits are taken.
+    dirty: Vec<u64>,
 }
 
 impl PhysMemory {
@@ -69,7 +74,9 @@ impl PhysMemory {
             return Err(MemoryError::TooLarge(size));
         }
         let map = MmapMut::map_anon(size as usize).map_err(|source| MemoryError::Map { size, source })?;
-        Ok(Self { map, size })
+        let pages = (size / PAGE_SIZE) as usize;
+        // Every page counts as written until the first snapshot has seen it.
+        Ok(Self { map, size, dirty: vec![u64::MAX; pages.div_ceil(64)] })
     }
 
     /// Size of guest memory in bytes.
@@ -121,8 +128,53 @@ impl PhysMemory {
     /// running CPU may already have executed must call [`crate::cpu::Cpu::invalidate_code`].
     pub fn load(&mut self, pa: u64, data: &[u8]) -> Result<(), MemoryError> {
         self.check(pa, data.len())?;
+        if !data.is_empty() {
+            for page in pa / PAGE_SIZE..=(pa + data.len() as u64 - 1) / PAGE_SIZE {
+                self.mark_dirty(page * PAGE_SIZE);
+            }
+        }
         self.map[pa as usize..pa as usize + data.len()].copy_from_slice(data);
         Ok(())
+    }
+
+    /// Notes a write to the page holding `pa` (callers writing through [`Self::host_ptr`]).
+    #[inline]
+    pub(crate) fn mark_dirty(&mut self, pa: u64) {
+        let page = (pa / PAGE_SIZE) as usize;
+        if let Some(w) = self.dirty.get_mut(page / 64) {
+            *w |= 1 << (page % 64);
+        }
+    }
+
+    /// Whether the page holding `pa` was written since the last [`Self::take_dirty`].
+    #[inline]
+    pub fn is_dirty(&self, pa: u64) -> bool {
+        let page = (pa / PAGE_SIZE) as usize;
+        self.dirty.get(page / 64).is_some_and(|w| w & (1 << (page % 64)) != 0)
+    }
+
+    /// The pages written since the last call (as page numbers), and starts a new epoch with
+    /// none. The CPU must close its fast write path at the same time
+    /// ([`crate::cpu::Cpu::take_dirty_pages`] does both).
+    pub(crate) fn take_dirty(&mut self) -> Vec<u64> {
+        let mut pages = Vec::new();
+        for (i, w) in self.dirty.iter_mut().enumerate() {
+            let mut bits = std::mem::take(w);
+            while bits != 0 {
+                let b = bits.trailing_zeros() as u64;
+                pages.push(i as u64 * 64 + b);
+                bits &= bits - 1;
+            }
+        }
+        let total = self.size / PAGE_SIZE;
+        pages.retain(|&p| p < total);
+        pages
+    }
+
+    /// The bytes of page `page` (a page number below `size / 4096`).
+    pub fn page(&self, page: u64) -> &[u8] {
+        let at = (page * PAGE_SIZE) as usize;
+        &self.map[at..at + PAGE_SIZE as usize]
     }
 
     /// Reads a little-endian value of `N` bytes (for page walks and descriptor tables).

@@ -224,6 +224,8 @@ impl Cpu {
     /// images). Every page is checked before anything is returned.
     pub fn read_bytes(&mut self, bus: &mut dyn Bus, lin: u64, buf: &mut [u8]) -> Result<(), Exception> {
         let acc = Access::read(self.user());
+        self.probe_slow(bus, lin, buf.len(), acc)?;
+        self.check_watch(lin, buf.len() as u64, false);
         let mut i = 0;
         while i < buf.len() {
             let a = self.lin_add(lin, i as u64);
@@ -242,6 +244,7 @@ impl Cpu {
     pub fn write_bytes(&mut self, bus: &mut dyn Bus, lin: u64, data: &[u8]) -> Result<(), Exception> {
         let acc = Access::write(self.user());
         self.probe_slow(bus, lin, data.len(), acc)?;
+        self.check_watch(lin, data.len() as u64, true);
         let mut i = 0;
         while i < data.len() {
             let a = self.lin_add(lin, i as u64);
@@ -272,6 +275,7 @@ impl Cpu {
     fn read_slow<const S: usize>(&mut self, bus: &mut dyn Bus, lin: u64, acc: Access) -> Result<u64, Exception> {
         if in_page::<S>(lin) {
             let pa = self.translate(bus, lin, acc)?;
+            self.check_watch(lin, S as u64, false);
             return Ok(self.phys_read(bus, pa, S as u8));
         }
         // Split across two pages: translate both before reading.
@@ -279,6 +283,7 @@ impl Cpu {
         let lin2 = self.lin_add(lin, n1 as u64);
         let pa1 = self.translate(bus, lin, acc)?;
         let pa2 = self.translate(bus, lin2, acc)?;
+        self.check_watch(lin, S as u64, false);
         let mut v = 0u64;
         for i in 0..S {
             let pa = if i < n1 { pa1 + i as u64 } else { pa2 + (i - n1) as u64 };
@@ -291,6 +296,7 @@ impl Cpu {
     fn write_slow<const S: usize>(&mut self, bus: &mut dyn Bus, lin: u64, v: u64, acc: Access) -> Result<(), Exception> {
         if in_page::<S>(lin) {
             let pa = self.translate(bus, lin, acc)?;
+            self.check_watch(lin, S as u64, true);
             self.phys_write(bus, pa, S as u8, v);
             return Ok(());
         }
@@ -298,6 +304,7 @@ impl Cpu {
         let lin2 = self.lin_add(lin, n1 as u64);
         let pa1 = self.translate(bus, lin, acc)?;
         let pa2 = self.translate(bus, lin2, acc)?;
+        self.check_watch(lin, S as u64, true);
         for i in 0..S {
             let pa = if i < n1 { pa1 + i as u64 } else { pa2 + (i - n1) as u64 };
             self.phys_write(bus, pa, 1, (v >> (8 * i)) & 0xff);
@@ -327,11 +334,20 @@ impl Cpu {
         if let Some(e) = self.tlb.lookup(lin) {
             if e.perm.allows(acc, self.cr0) && (!acc.write || e.perm.dirty) {
                 let pa = e.phys | (lin & 0xfff);
-                if acc.write && e.write[acc.user as usize] != lin & !0xfff {
-                    // A page whose decoded code was dropped can take fast writes again.
+                let tag = lin & !0xfff;
+                let fast = if acc.write { e.write } else if acc.fetch { e.fetch } else { e.read };
+                if fast[acc.user as usize] != tag {
+                    // A fast path closed for a while (decoded code since dropped, a new
+                    // snapshot epoch, a watch since removed) may open again.
                     let (page, perm, mask) = (e.phys, e.perm, e.page_mask);
-                    if let b @ Backing::Ram { code: false, .. } = self.backing(page) {
-                        self.tlb.fill(lin, page, perm, mask, b, self.cr0);
+                    if let b @ Backing::Ram { .. } = self.backing_at(tag, page) {
+                        let open = match b {
+                            Backing::Ram { slow_writes, slow_reads, .. } => if acc.write { !slow_writes } else { !slow_reads },
+                            _ => false,
+                        };
+                        if open {
+                            self.tlb.fill(lin, page, perm, mask, b, self.cr0);
+                        }
                     }
                 }
                 return Ok(pa);
@@ -340,7 +356,7 @@ impl Cpu {
         let ctl = self.paging_control();
         let t = mmu::walk(&mut self.mem, &ctl, lin, acc)?;
         let page = t.phys & !0xfff;
-        let backing = self.backing(page);
+        let backing = self.backing_at(lin & !0xfff, page);
         self.tlb.fill(lin, page, t.perm, t.page_mask, backing, self.cr0);
         Ok(t.phys)
     }
@@ -348,9 +364,20 @@ impl Cpu {
     /// How the host reaches physical page `page`.
     pub(crate) fn backing(&self, page: u64) -> Backing {
         match self.mem.region(page) {
-            Region::Ram => Backing::Ram { host: self.mem.host_ptr(page) as usize, code: self.code.is_code_page(page) },
+            Region::Ram => Backing::Ram { host: self.mem.host_ptr(page) as usize, slow_writes: self.code.is_code_page(page) || !self.mem.is_dirty(page), slow_reads: false },
             Region::Rom => Backing::Rom { host: self.mem.host_ptr(page) as usize },
             Region::Mmio => Backing::Mmio,
+        }
+    }
+
+    /// [`Cpu::backing`] for physical `page` mapped at linear `lin_page`, with the
+    /// debugger's watchpoints applied.
+    pub(crate) fn backing_at(&self, lin_page: u64, page: u64) -> Backing {
+        let b = self.backing(page);
+        if self.debug.watches().is_empty() {
+            b
+        } else {
+            self.debug.gate(lin_page, b)
         }
     }
 
@@ -382,6 +409,7 @@ impl Cpu {
                 if self.code.is_code_page(pa & !0xfff) {
                     self.invalidate_code_page(pa & !0xfff);
                 }
+                self.mem.mark_dirty(pa);
                 let p = self.mem.host_ptr(pa);
                 // SAFETY: as in phys_read.
                 unsafe {

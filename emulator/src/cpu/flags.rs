@@ -34,7 +34,7 @@ pub const ARITH: u64 = CF | PF | AF | ZF | SF | OF;
 pub const SUPPORTED: u64 = ARITH | TF | IF | DF | IOPL | NT | RF | VM | AC | VIF | VIP | ID;
 
 /// Which operation produced the lazily held status flags.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum Lazy {
     /// The status flags are in `bits`.
     None,
@@ -48,7 +48,7 @@ enum Lazy {
 }
 
 /// The lazy operation and its width, packed so that a producer records both with one store.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[repr(C, align(2))]
 struct State {
     lazy: Lazy,
@@ -61,7 +61,7 @@ struct State {
 /// Which of `a`, `b` and `res` are meaningful depends on the lazy operation: all three for
 /// add and sub, `a` and `res` for inc and dec (`b` is implicitly 1), `res` alone for the
 /// logical operations. Readers only look at the fields their operation defines.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Flags {
     bits: u64,
     st: State,

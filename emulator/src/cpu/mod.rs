@@ -12,6 +12,7 @@
 //!    and triple fault). Between blocks the loop samples the interrupt line.
 
 pub mod access;
+pub mod debug;
 pub mod decode;
 pub mod exception;
 pub mod exec;
@@ -61,7 +62,7 @@ pub mod reg {
 }
 
 /// Model-specific registers the CPU implements (see `exec/system.rs` for the numbers).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Msrs {
     pub star: u64,
     pub lstar: u64,
@@ -79,7 +80,7 @@ pub struct Msrs {
 }
 
 /// SSE state: XMM0-15 and MXCSR.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct SseState {
     pub xmm: [u128; 16],
     pub mxcsr: u32,
@@ -92,7 +93,7 @@ impl Default for SseState {
 }
 
 /// x87 state, kept as fxsave stores it (only control/status words are interpreted).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct FpuState {
     pub fcw: u16,
     pub fsw: u16,
@@ -112,7 +113,7 @@ impl Default for FpuState {
 }
 
 /// What the run has seen that users should know about.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Stats {
     /// Valid instructions the emulator does not implement (each raised #UD), by iced `Code`.
     pub unimplemented: BTreeMap<String, u64>,
@@ -157,6 +158,9 @@ pub struct Cpu {
     pub fpu: FpuState,
     /// Instructions retired since reset.
     pub icount: u64,
+    /// Exceptions and interrupts delivered outside an instruction that retired (each is
+    /// one step of the run, see [`Cpu::steps`]).
+    pub deliveries: u64,
     /// Clock ticks that passed while the CPU was halted (the machine skips HLT time
     /// forward); see [`Cpu::now`].
     pub idle: u64,
@@ -170,6 +174,8 @@ pub struct Cpu {
     pub spin_skip: bool,
     /// Guest physical memory.
     pub mem: PhysMemory,
+    /// Breakpoints and watchpoints ([`debug`]).
+    pub debug: debug::Debug,
 
     // ---- derived state, recomputed by `update_mode` / `update_segment_cache` ----
     /// Current privilege level.
@@ -222,6 +228,7 @@ impl Cpu {
             sse: SseState::default(),
             fpu: FpuState::default(),
             icount: 0,
+            deliveries: 0,
             idle: 0,
             halted: false,
             shutdown: None,
@@ -229,6 +236,7 @@ impl Cpu {
             spin_skip: true,
             code: CodeCache::new(mem.size()),
             mem,
+            debug: debug::Debug::default(),
             cpl: 0,
             bits: 16,
             long64: false,
@@ -301,6 +309,22 @@ impl Cpu {
     #[inline]
     pub fn is_64bit(&self) -> bool {
         self.long64
+    }
+
+    /// Steps of the run so far: instructions retired plus exceptions and interrupts
+    /// delivered on their own. Every unit of a [`Cpu::run`] budget is one step, so a
+    /// position in a run is a step count: stepping once from step `n` always reaches
+    /// step `n + 1` (instruction counts alone repeat while a fault is delivered).
+    #[inline]
+    pub fn steps(&self) -> u64 {
+        self.icount + self.deliveries
+    }
+
+    /// The pages written since the last call, and starts a new epoch: the fast write path
+    /// closes on every page until its next write is seen (snapshots copy only these).
+    pub fn take_dirty_pages(&mut self) -> Vec<u64> {
+        self.tlb.revoke_writes();
+        self.mem.take_dirty()
     }
 
     /// Current privilege level.

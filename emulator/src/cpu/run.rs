@@ -17,8 +17,11 @@ pub enum Exit {
     HaltedForever,
     /// A triple fault shut the processor down; [`Cpu::shutdown`] says why.
     TripleFault,
-    /// The bus asked for control back ([`Bus::stop_requested`]) after an I/O access.
+    /// The bus asked for control back ([`Bus::stop_requested`]) after an I/O access, or
+    /// a watchpoint fired ([`super::debug`]).
     Stopped,
+    /// The next instruction is at a breakpoint ([`super::debug`]); it has not executed.
+    Breakpoint,
 }
 
 /// Exception class for double-fault detection (SDM vol. 3, table 6-5).
@@ -64,10 +67,17 @@ impl Cpu {
                 if self.intr && !self.shadow && self.flags.iff() {
                     self.halted = false;
                     self.take_interrupt(bus);
+                    self.deliveries += 1;
                     if self.shutdown.is_some() {
                         return Exit::TripleFault;
                     }
                     left -= 1;
+                    if self.stop {
+                        // A watchpoint on the stack the interrupt frame went to.
+                        self.stop = false;
+                        self.end_block = false;
+                        return Exit::Stopped;
+                    }
                     continue;
                 }
                 if self.halted {
@@ -81,10 +91,16 @@ impl Cpu {
                 Ok(b) => b,
                 Err(e) => {
                     self.exception(bus, e);
+                    self.deliveries += 1;
                     if self.shutdown.is_some() {
                         return Exit::TripleFault;
                     }
                     left -= 1;
+                    if self.stop {
+                        self.stop = false;
+                        self.end_block = false;
+                        return Exit::Stopped;
+                    }
                     continue;
                 }
             };
@@ -94,12 +110,20 @@ impl Cpu {
             // reference is alive, so the block outlives the loop below even if one of its
             // ops invalidates it. Blocks are never mutated after creation.
             let ops: &[Op] = unsafe { &(*block).ops };
+            let mut cut = usize::MAX;
+            if !self.debug.breakpoints().is_empty() {
+                match self.breakpoint_in(self.pc(), ops.iter().map(|op| op.len)) {
+                    Some(0) => return Exit::Breakpoint,
+                    Some(i) => cut = i,
+                    None => {}
+                }
+            }
             let n = if single {
                 // One instruction runs in the interrupt shadow, then interrupts are checked.
                 self.shadow = false;
                 1
             } else {
-                ops.len().min(left.min(usize::MAX as u64) as usize)
+                ops.len().min(left.min(usize::MAX as u64) as usize).min(cut)
             };
             let full = n == ops.len();
             let ops = &ops[..n];
@@ -133,6 +157,7 @@ impl Cpu {
                         self.end_block = false;
                         clean = false;
                         self.exception(bus, e);
+                        self.deliveries += 1;
                         // The faulting instruction consumes budget too.
                         done = n - it.len();
                         if self.shutdown.is_some() {

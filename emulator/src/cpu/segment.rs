@@ -30,7 +30,7 @@ pub const ATTR_DB: u16 = 1 << 14;
 pub const ATTR_G: u16 = 1 << 15;
 
 /// A segment register's visible and hidden parts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Segment {
     pub selector: u16,
     pub base: u64,
@@ -74,7 +74,7 @@ impl Segment {
 }
 
 /// GDTR or IDTR.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DescTable {
     pub base: u64,
     pub limit: u16,

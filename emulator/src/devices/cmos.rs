@@ -122,7 +122,7 @@ fn from_bcd(v: u8) -> u8 {
 }
 
 /// Broken-down time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Civil {
     year: i64,
     month: u32,
@@ -158,13 +158,14 @@ impl Civil {
 }
 
 /// The CMOS/RTC chip.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Cmos {
     /// Selected register.
     pub index: u8,
     pub nmi_disabled: bool,
     /// NVRAM; the clock registers (0x00, 0x02, 0x04, 0x06-0x09, 0x32) and status C/D are
     /// computed instead of read from here.
+    #[serde(with = "serde_big_array::BigArray")]
     pub ram: [u8; 128],
     /// Unix seconds at virtual time 0.
     pub epoch: u64,

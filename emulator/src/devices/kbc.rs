@@ -102,7 +102,7 @@ const KBD_RESEND_CMD: u8 = 0xFE;
 const KBD_RESET: u8 = 0xFF;
 
 /// What the next byte written to port 0x60 means.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DataTarget {
     Keyboard,
     /// Controller RAM byte n (0 = command byte).
@@ -116,14 +116,14 @@ pub enum DataTarget {
 }
 
 /// A byte in the output buffer and whether it came from the aux device.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OutByte {
     pub value: u8,
     pub aux: bool,
 }
 
 /// The controller, its keyboard and port 0x92.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Kbc {
     /// Controller RAM; byte 0 is the command byte.
     pub ram: [u8; 32],

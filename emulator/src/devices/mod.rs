@@ -90,7 +90,7 @@ macro_rules! byte_port_device {
 // After the macro, so the device modules can use it.
 /// The deterministic generator behind `--jitter` (SplitMix64): device state like any
 /// other, so the same seed gives the same run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Jitter {
     state: u64,
 }

@@ -63,7 +63,7 @@ const ICW4_SFNM: u8 = 0x10;
 const CASCADE_IR: u8 = 2;
 
 /// Where a chip is in its initialisation sequence.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum InitStep {
     Ready,
     Icw2,
@@ -72,7 +72,7 @@ pub enum InitStep {
 }
 
 /// One 8259A.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Chip {
     pub irr: u8,
     pub isr: u8,
@@ -290,7 +290,7 @@ impl Chip {
 }
 
 /// The master/slave pair plus ELCR.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Pic {
     pub master: Chip,
     pub slave: Chip,

@@ -110,7 +110,7 @@ fn to_bcd(v: u32) -> u16 {
 }
 
 /// One counter.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Channel {
     /// Mode 0-5 (6 and 7 are stored as 2 and 3).
     pub mode: u8,
@@ -448,7 +448,7 @@ impl Channel {
 }
 
 /// The 8254 plus port 0x61.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Pit {
     pub channels: [Channel; 3],
     /// Port 0x61 bits 0-3 as written.

@@ -37,7 +37,7 @@ const SHUTDOWN_STRING: &[u8; 8] = b"Shutdown";
 const DEBUG_CONSOLE_ID: u8 = 0xE9;
 
 /// What the guest asked the machine to do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PowerRequest {
     PowerOff,
     /// isa-debug-exit: the process exit status QEMU would report.
@@ -45,7 +45,7 @@ pub enum PowerRequest {
     Reset,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Power {
     /// PM1a control as stored (SLP_EN never kept).
     pub pm1a_cnt: u16,

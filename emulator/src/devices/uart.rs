@@ -98,7 +98,7 @@ const MSR_TERI: u8 = 0x04;
 const FIFO_SIZE: usize = 16;
 
 /// One 16550A.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Uart {
     /// First port (0x3f8 for COM1).
     pub base: u16,

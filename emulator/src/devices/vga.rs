@@ -73,15 +73,18 @@ const MODE3_CRTC: [u8; 25] = [
 ];
 
 /// The VGA adapter in text mode.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Vga {
     /// 0xA0000-0xBFFFF.
     pub vram: Vec<u8>,
     pub crtc_index: u8,
+    #[serde(with = "serde_big_array::BigArray")]
     pub crtc: [u8; 256],
     pub seq_index: u8,
+    #[serde(with = "serde_big_array::BigArray")]
     pub seq: [u8; 256],
     pub gc_index: u8,
+    #[serde(with = "serde_big_array::BigArray")]
     pub gc: [u8; 256],
     /// Attribute controller index (bits 0-4) and PAS (bit 5).
     pub attr_index: u8,

@@ -65,7 +65,7 @@ pub enum BootError {
 }
 
 /// BIOS configuration.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Bios {
     /// Guest RAM size in bytes.
     pub mem_size: u64,

@@ -96,7 +96,7 @@ pub struct PagingControl {
 }
 
 /// Effective permissions of a translation (the AND/OR over all levels).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Perm {
     /// Every level allows user access.
     pub user: bool,

@@ -50,8 +50,10 @@ impl TlbEntry {
 /// How the host may reach a physical page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backing {
-    /// Ordinary RAM; `code` says whether decoded instructions are cached from it.
-    Ram { host: usize, code: bool },
+    /// Ordinary RAM. `slow_writes`: writes must take the slow path (the page holds decoded
+    /// code, is not yet marked written for the next snapshot, or is watched);
+    /// `slow_reads`: so must reads (a read watch).
+    Ram { host: usize, slow_writes: bool, slow_reads: bool },
     /// Read-only memory: reads and fetches go to `host`, writes are dropped.
     Rom { host: usize },
     /// Device memory: every access goes through the bus.
@@ -105,16 +107,16 @@ impl Tlb {
         self.fills += 1;
         let tag = lin & !0xfff;
         let mut e = TlbEntry { tag, phys: phys_page, perm, page_mask, ..TlbEntry::EMPTY };
-        let (host, readable, writable) = match backing {
-            Backing::Ram { host, code } => (host, true, !code),
-            Backing::Rom { host } => (host, true, false),
-            Backing::Mmio => (0, false, false),
+        let (host, readable, writable, fast_reads) = match backing {
+            Backing::Ram { host, slow_writes, slow_reads } => (host, true, !slow_writes, !slow_reads),
+            Backing::Rom { host } => (host, true, false, true),
+            Backing::Mmio => (0, false, false, false),
         };
         if readable {
             e.addend = host.wrapping_sub(tag as usize);
             for user in [false, true] {
                 let u = user as usize;
-                if perm.allows(Access::read(user), cr0) {
+                if fast_reads && perm.allows(Access::read(user), cr0) {
                     e.read[u] = tag;
                 }
                 if perm.allows(Access::fetch(user), cr0) {
@@ -155,6 +157,42 @@ impl Tlb {
                 *e = TlbEntry::EMPTY;
             }
         }
+    }
+
+    /// Withdraws every fast write path (translations stay): each page's next write goes
+    /// through the slow path once, which reopens it (snapshots use this to see which pages
+    /// a run writes).
+    pub fn revoke_writes(&mut self) {
+        for e in self.entries.iter_mut() {
+            e.write = [INVALID; 2];
+        }
+    }
+
+    /// Withdraws every fast read and write path (translations stay); the slow path reopens
+    /// them as a fill would (debuggers use this when watchpoints change).
+    pub fn revoke_fast(&mut self) {
+        for e in self.entries.iter_mut() {
+            e.write = [INVALID; 2];
+            e.read = [INVALID; 2];
+        }
+    }
+
+    /// The cached translations, for snapshots: `(linear page, physical page, permissions,
+    /// page mask)` of every valid entry, by slot.
+    pub fn translations(&self) -> Vec<(u16, u64, u64, Perm, u64)> {
+        self.entries.iter().enumerate().filter(|(_, e)| e.tag != INVALID).map(|(i, e)| (i as u16, e.tag, e.phys, e.perm, e.page_mask)).collect()
+    }
+
+    /// Empties the TLB and refills it with `translations` (from [`Tlb::translations`]),
+    /// fast paths recomputed by `backing` for each physical page. Counters are not touched.
+    pub fn restore(&mut self, translations: &[(u16, u64, u64, Perm, u64)], cr0: u64, mut backing: impl FnMut(u64, u64) -> Backing) {
+        self.gen += 1;
+        self.entries.fill(TlbEntry::EMPTY);
+        let fills = self.fills;
+        for &(_, tag, phys, perm, mask) in translations {
+            self.fill(tag, phys, perm, mask, backing(tag, phys), cr0);
+        }
+        self.fills = fills;
     }
 
     /// Withdraws fast write access to physical page `phys_page` (it now holds decoded code).

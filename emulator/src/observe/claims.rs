@@ -8,7 +8,7 @@ pub const CLAIM_PORT: u16 = 0x6f0;
 pub const HEADER_MAGIC: u32 = 0x5056_0000;
 
 /// One record from the claims port.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Claim {
     /// A page was loaded lazily at `va`: `bytes` bytes from file offset `offset` (`None`:
     /// all zeros).
@@ -65,7 +65,7 @@ impl Claim {
 }
 
 /// Reassembles records from the port's dwords.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct ClaimDecoder {
     /// The record being read: kind, arguments expected, dwords so far.
     current: Option<(u8, usize, Vec<u32>)>,

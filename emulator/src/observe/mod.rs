@@ -22,7 +22,7 @@ use crate::memory::PhysMemory;
 pub use claims::{Claim, ClaimDecoder, CLAIM_PORT};
 
 /// What an IDE drive is for, by its position as Pintos attaches disks (QEMU's index 0-3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum DiskRole {
     /// hd0:0, the boot disk with the kernel.
     Os,
@@ -59,7 +59,7 @@ impl DiskRole {
 
 /// One IDE command that moved sectors: reported when its last sector moved (or when it
 /// stopped early on an error, with the sectors that did move).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DiskCommand {
     pub role: DiskRole,
     /// First sector.

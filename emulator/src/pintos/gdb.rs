@@ -1,11 +1,16 @@
-//! `pintos --gdb`: a GDB remote-protocol server, like QEMU's `-s -S`.
+//! `pintos --gdb` and `pintos replay FILE --gdb`: a GDB remote-protocol server, like
+//! QEMU's `-s -S`.
 //!
 //! The machine waits for gdb before its first instruction, then runs only when gdb says
-//! so. Continuing runs ordinary slices ([`Machine::step_slice`]) so device timing is the
-//! same as without a debugger; while software breakpoints are set it runs one instruction
-//! at a time and stops when the linear address of the next instruction (CS base + RIP) is
-//! one of them. Memory is read and written by virtual address through the guest's page
-//! tables, with supervisor access.
+//! so, through [`TimeTravel`]: continuing runs ordinary slices, so device timing is the
+//! same as without a debugger. Breakpoints (software and hardware alike: nothing is
+//! written into guest memory) and watchpoints are the CPU's own ([`crate::cpu::debug`]),
+//! so a debugged run keeps its speed. On a replay, gdb can also go backwards:
+//! `reverse-stepi`, `reverse-step`, `reverse-continue` and reverse watchpoints; reaching
+//! either end of the recording stops with gdb's "no more reverse-execution history".
+//! Memory is read and written by virtual address through the guest's page tables, with
+//! supervisor access. `monitor help` lists the extra commands (system registers, the
+//! position in the run).
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -17,22 +22,21 @@ use gdbstub::common::Signal;
 use gdbstub::conn::ConnectionExt;
 use gdbstub::stub::run_blocking::{BlockingEventLoop, Event, WaitForStopReasonError};
 use gdbstub::stub::{DisconnectReason, GdbStub, SingleThreadStopReason};
+use gdbstub::target::ext::base::reverse_exec::{ReplayLogPosition, ReverseCont, ReverseContOps, ReverseStep, ReverseStepOps};
 use gdbstub::target::ext::base::singlethread::{SingleThreadBase, SingleThreadResume, SingleThreadResumeOps, SingleThreadSingleStep, SingleThreadSingleStepOps};
 use gdbstub::target::ext::base::BaseOps;
-use gdbstub::target::ext::breakpoints::{Breakpoints, BreakpointsOps, SwBreakpoint, SwBreakpointOps};
+use gdbstub::target::ext::breakpoints::{Breakpoints, BreakpointsOps, HwBreakpoint, HwBreakpointOps, HwWatchpoint, HwWatchpointOps, SwBreakpoint, SwBreakpointOps, WatchKind};
+use gdbstub::target::ext::monitor_cmd::{ConsoleOutput, MonitorCmd, MonitorCmdOps};
 use gdbstub::target::{Target, TargetError, TargetResult};
 use gdbstub_arch::x86::reg::X86_64CoreRegs;
 use gdbstub_arch::x86::X86_64_SSE;
 
+use super::timetravel::{Stop, TimeTravel};
+use crate::cpu::debug::{Watch, WatchKind as CpuWatchKind};
 use crate::cpu::reg;
 use crate::cpu::segment::{CS, DS, ES, FS, GS, SS};
-use crate::machine::{Machine, Outcome};
+use crate::machine::Outcome;
 use crate::mmu::Access;
-
-/// Instructions per slice when no breakpoint is set (between checks for a Ctrl-C).
-const SLICE: u64 = 100_000;
-/// Single instructions between checks for a Ctrl-C while breakpoints are set.
-const STEPS_PER_POLL: u32 = 4096;
 
 /// gdb's register order (RAX, RBX, RCX, RDX, RSI, RDI, RBP, RSP, R8-R15) in ours.
 const GDB_ORDER: [u8; 16] = [
@@ -54,45 +58,52 @@ const GDB_ORDER: [u8; 16] = [
     reg::R15,
 ];
 
+/// What gdb asked for last.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Continue,
     Step,
+    ReverseContinue,
+    ReverseStep,
 }
 
 /// The machine as gdb sees it.
 struct Debuggee<'a> {
-    machine: &'a mut Machine,
+    tt: &'a mut TimeTravel,
     out: &'a mut dyn Write,
-    breakpoints: BTreeSet<u64>,
+    /// Breakpoints gdb set as hardware ones (reported as such).
+    hw_breakpoints: BTreeSet<u64>,
     mode: Mode,
-    /// How the run ended, once it has.
-    outcome: Option<Outcome>,
 }
 
 impl Debuggee<'_> {
-    fn pc(&self) -> u64 {
-        self.machine.cpu.seg[CS as usize].base.wrapping_add(self.machine.cpu.rip)
-    }
-
-    /// Runs one slice of at most `max` instructions and shows the console output.
-    fn slice(&mut self, max: u64) -> Option<Outcome> {
-        let o = self.machine.step_slice(max, None);
-        let bytes = self.machine.take_console();
-        if !bytes.is_empty() {
-            let _ = self.out.write_all(&bytes);
-            let _ = self.out.flush();
-        }
-        if let Some(o) = &o {
-            self.outcome = Some(o.clone());
-        }
-        o
-    }
-
     /// Physical address of virtual `lin`, or None if unmapped.
     fn phys(&mut self, lin: u64) -> Option<u64> {
-        let m = &mut *self.machine;
+        let m = &mut self.tt.machine;
         m.cpu.translate(&mut m.bus, lin, Access::read(false)).ok()
+    }
+
+    /// The stop gdb gets for `stop`.
+    fn reason(&self, stop: Stop) -> SingleThreadStopReason<u64> {
+        match stop {
+            Stop::Reached => SingleThreadStopReason::DoneStep,
+            Stop::Breakpoint(pc) if self.hw_breakpoints.contains(&pc) => SingleThreadStopReason::HwBreak(()),
+            Stop::Breakpoint(_) => SingleThreadStopReason::SwBreak(()),
+            Stop::Watch(hit) => SingleThreadStopReason::Watch {
+                tid: (),
+                kind: match hit.watch.kind {
+                    CpuWatchKind::Write => WatchKind::Write,
+                    CpuWatchKind::Read => WatchKind::Read,
+                    CpuWatchKind::Access => WatchKind::ReadWrite,
+                },
+                addr: hit.watch.addr,
+            },
+            // On a replay the end is the end of the history, which gdb can go back from.
+            Stop::Ended(_) if self.tt.can_reverse() => SingleThreadStopReason::ReplayLog { tid: None, pos: ReplayLogPosition::End },
+            Stop::Ended(o) => ended(&o),
+            Stop::Start => SingleThreadStopReason::ReplayLog { tid: None, pos: ReplayLogPosition::Begin },
+            Stop::Interrupted => SingleThreadStopReason::Signal(Signal::SIGINT),
+        }
     }
 }
 
@@ -118,11 +129,15 @@ impl Target for Debuggee<'_> {
     fn support_breakpoints(&mut self) -> Option<BreakpointsOps<'_, Self>> {
         Some(self)
     }
+
+    fn support_monitor_cmd(&mut self) -> Option<MonitorCmdOps<'_, Self>> {
+        Some(self)
+    }
 }
 
 impl SingleThreadBase for Debuggee<'_> {
     fn read_registers(&mut self, regs: &mut X86_64CoreRegs) -> TargetResult<(), Self> {
-        let cpu = &self.machine.cpu;
+        let cpu = &self.tt.machine.cpu;
         for (i, &r) in GDB_ORDER.iter().enumerate() {
             regs.regs[i] = cpu.gpr[r as usize];
         }
@@ -135,13 +150,15 @@ impl SingleThreadBase for Debuggee<'_> {
         regs.segments.es = sel(ES);
         regs.segments.fs = sel(FS);
         regs.segments.gs = sel(GS);
+        regs.xmm = cpu.sse.xmm;
+        regs.mxcsr = cpu.sse.mxcsr;
         Ok(())
     }
 
     /// Writes the general registers, RIP and RFLAGS. Segment registers cannot be changed
     /// from gdb (their hidden descriptor state would go stale); other registers are ignored.
     fn write_registers(&mut self, regs: &X86_64CoreRegs) -> TargetResult<(), Self> {
-        let cpu = &mut self.machine.cpu;
+        let cpu = &mut self.tt.machine.cpu;
         for (i, &r) in GDB_ORDER.iter().enumerate() {
             cpu.gpr[r as usize] = regs.regs[i];
         }
@@ -157,7 +174,7 @@ impl SingleThreadBase for Debuggee<'_> {
             let lin = start.wrapping_add(done as u64);
             let n = ((0x1000 - (lin & 0xfff)) as usize).min(data.len() - done);
             let Some(pa) = self.phys(lin) else { break };
-            if self.machine.cpu.mem.read(pa, &mut data[done..done + n]).is_err() {
+            if self.tt.machine.cpu.mem.read(pa, &mut data[done..done + n]).is_err() {
                 break;
             }
             done += n;
@@ -180,8 +197,8 @@ impl SingleThreadBase for Debuggee<'_> {
             done += n;
         }
         for (pa, off, n) in pieces {
-            self.machine.cpu.mem.load(pa, &data[off..off + n]).map_err(|_| TargetError::Errno(14))?;
-            self.machine.cpu.invalidate_code(pa, n as u64);
+            self.tt.machine.cpu.mem.load(pa, &data[off..off + n]).map_err(|_| TargetError::Errno(14))?;
+            self.tt.machine.cpu.invalidate_code(pa, n as u64);
         }
         Ok(())
     }
@@ -200,6 +217,22 @@ impl SingleThreadResume for Debuggee<'_> {
     fn support_single_step(&mut self) -> Option<SingleThreadSingleStepOps<'_, Self>> {
         Some(self)
     }
+
+    fn support_reverse_step(&mut self) -> Option<ReverseStepOps<'_, (), Self>> {
+        if self.tt.can_reverse() {
+            Some(self)
+        } else {
+            None
+        }
+    }
+
+    fn support_reverse_cont(&mut self) -> Option<ReverseContOps<'_, (), Self>> {
+        if self.tt.can_reverse() {
+            Some(self)
+        } else {
+            None
+        }
+    }
 }
 
 impl SingleThreadSingleStep for Debuggee<'_> {
@@ -209,20 +242,103 @@ impl SingleThreadSingleStep for Debuggee<'_> {
     }
 }
 
+impl ReverseStep<()> for Debuggee<'_> {
+    fn reverse_step(&mut self, _tid: ()) -> Result<(), Self::Error> {
+        self.mode = Mode::ReverseStep;
+        Ok(())
+    }
+}
+
+impl ReverseCont<()> for Debuggee<'_> {
+    fn reverse_cont(&mut self) -> Result<(), Self::Error> {
+        self.mode = Mode::ReverseContinue;
+        Ok(())
+    }
+}
+
 impl Breakpoints for Debuggee<'_> {
     fn support_sw_breakpoint(&mut self) -> Option<SwBreakpointOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_hw_breakpoint(&mut self) -> Option<HwBreakpointOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_hw_watchpoint(&mut self) -> Option<HwWatchpointOps<'_, Self>> {
         Some(self)
     }
 }
 
 impl SwBreakpoint for Debuggee<'_> {
     fn add_sw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
-        self.breakpoints.insert(addr);
+        self.tt.machine.cpu.add_breakpoint(addr);
         Ok(true)
     }
 
     fn remove_sw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
-        Ok(self.breakpoints.remove(&addr))
+        if self.hw_breakpoints.contains(&addr) {
+            return Ok(true);
+        }
+        Ok(self.tt.machine.cpu.remove_breakpoint(addr))
+    }
+}
+
+impl HwBreakpoint for Debuggee<'_> {
+    fn add_hw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
+        self.hw_breakpoints.insert(addr);
+        self.tt.machine.cpu.add_breakpoint(addr);
+        Ok(true)
+    }
+
+    fn remove_hw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
+        self.hw_breakpoints.remove(&addr);
+        Ok(self.tt.machine.cpu.remove_breakpoint(addr))
+    }
+}
+
+fn watch(addr: u64, len: u64, kind: WatchKind) -> Watch {
+    let kind = match kind {
+        WatchKind::Write => CpuWatchKind::Write,
+        WatchKind::Read => CpuWatchKind::Read,
+        WatchKind::ReadWrite => CpuWatchKind::Access,
+    };
+    Watch { addr, len, kind }
+}
+
+impl HwWatchpoint for Debuggee<'_> {
+    fn add_hw_watchpoint(&mut self, addr: u64, len: u64, kind: WatchKind) -> TargetResult<bool, Self> {
+        Ok(self.tt.machine.cpu.add_watch(watch(addr, len, kind)))
+    }
+
+    fn remove_hw_watchpoint(&mut self, addr: u64, len: u64, kind: WatchKind) -> TargetResult<bool, Self> {
+        Ok(self.tt.machine.cpu.remove_watch(watch(addr, len, kind)))
+    }
+}
+
+impl MonitorCmd for Debuggee<'_> {
+    fn handle_monitor_cmd(&mut self, cmd: &[u8], mut out: ConsoleOutput<'_>) -> Result<(), Self::Error> {
+        let cmd = String::from_utf8_lossy(cmd);
+        let cpu = &self.tt.machine.cpu;
+        match cmd.trim() {
+            "regs" | "registers" => gdbstub::outputln!(out, "{}", cpu.dump()),
+            "where" | "steps" => {
+                gdbstub::outputln!(out, "step {} (instruction {}, {} faults and interrupts delivered), virtual time {} ns", cpu.steps(), cpu.icount, cpu.deliveries, self.tt.machine.virtual_ns());
+                if let Some((at, o)) = self.tt.end() {
+                    gdbstub::outputln!(out, "the run ends at step {at}: {o:?}");
+                }
+                if self.tt.can_reverse() {
+                    let (n, interval) = self.tt.snapshot_count();
+                    gdbstub::outputln!(out, "{n} snapshots, one every {interval} steps");
+                }
+            }
+            _ => {
+                gdbstub::outputln!(out, "pintos monitor commands:");
+                gdbstub::outputln!(out, "  monitor regs   every register, with segments, descriptor tables and control registers");
+                gdbstub::outputln!(out, "  monitor where  the position in the run (steps, instructions, virtual time)");
+            }
+        }
+        Ok(())
     }
 }
 
@@ -237,37 +353,20 @@ impl<'a> BlockingEventLoop for EventLoop<'a> {
         target: &mut Debuggee<'a>,
         conn: &mut TcpStream,
     ) -> Result<Event<Self::StopReason>, WaitForStopReasonError<&'static str, std::io::Error>> {
-        if let Some(o) = &target.outcome {
-            return Ok(Event::TargetStopped(ended(o)));
-        }
-        if target.mode == Mode::Step {
-            return Ok(Event::TargetStopped(match target.slice(1) {
-                Some(o) => ended(&o),
-                None => SingleThreadStopReason::DoneStep,
-            }));
-        }
-        loop {
-            if target.breakpoints.is_empty() {
-                if let Some(o) = target.slice(SLICE) {
-                    return Ok(Event::TargetStopped(ended(&o)));
-                }
-            } else {
-                // Always retire at least one instruction, so continuing from a breakpoint
-                // moves past it.
-                for _ in 0..STEPS_PER_POLL {
-                    if let Some(o) = target.slice(1) {
-                        return Ok(Event::TargetStopped(ended(&o)));
-                    }
-                    if target.breakpoints.contains(&target.pc()) {
-                        return Ok(Event::TargetStopped(SingleThreadStopReason::SwBreak(())));
-                    }
-                }
+        let stop = match target.mode {
+            Mode::Step => target.tt.step(target.out),
+            Mode::ReverseStep => target.tt.step_back(target.out),
+            Mode::ReverseContinue => target.tt.cont_back(target.out),
+            Mode::Continue => {
+                let mut poll = || conn.peek().ok().flatten().is_some();
+                target.tt.cont(target.out, &mut poll)
             }
-            if conn.peek().map_err(WaitForStopReasonError::Connection)?.is_some() {
-                let byte = ConnectionExt::read(conn).map_err(WaitForStopReasonError::Connection)?;
-                return Ok(Event::IncomingData(byte));
-            }
+        };
+        if stop == Stop::Interrupted {
+            let byte = ConnectionExt::read(conn).map_err(WaitForStopReasonError::Connection)?;
+            return Ok(Event::IncomingData(byte));
         }
+        Ok(Event::TargetStopped(target.reason(stop)))
     }
 
     fn on_interrupt(_target: &mut Debuggee<'a>) -> Result<Option<Self::StopReason>, &'static str> {
@@ -278,31 +377,25 @@ impl<'a> BlockingEventLoop for EventLoop<'a> {
 /// Listens on localhost:`port` (0: any free port), announces the port on stderr, waits for
 /// gdb and serves it until the guest's run ends or gdb detaches (then the run goes on
 /// without the debugger). Returns how the run ended.
-pub fn serve(machine: &mut Machine, port: u16, out: &mut dyn Write) -> Result<Outcome> {
+pub fn serve(tt: &mut TimeTravel, port: u16, out: &mut dyn Write) -> Result<Outcome> {
     let listener = TcpListener::bind(("127.0.0.1", port)).with_context(|| format!("listening for gdb on localhost:{port}"))?;
     let port = listener.local_addr()?.port();
     eprintln!("pintos: waiting for gdb on localhost:{port} (target remote localhost:{port})");
     let (conn, _) = listener.accept().context("accepting the gdb connection")?;
     let _ = conn.set_nodelay(true);
-    let mut target = Debuggee { machine, out, breakpoints: BTreeSet::new(), mode: Mode::Continue, outcome: None };
+    let mut target = Debuggee { tt, out, hw_breakpoints: BTreeSet::new(), mode: Mode::Continue };
     let reason = GdbStub::new(conn).run_blocking::<EventLoop<'_>>(&mut target).map_err(|e| anyhow::anyhow!("gdb session: {e}"))?;
-    if let Some(o) = target.outcome.take() {
-        target.machine.finish();
-        return Ok(o);
-    }
+    let Debuggee { tt, out, .. } = target;
+    tt.machine.cpu.clear_debug();
     match reason {
         DisconnectReason::Kill => {
-            target.machine.finish();
-            Ok(Outcome::PowerOff)
+            tt.machine.finish();
+            Ok(tt.end().map_or(Outcome::PowerOff, |(_, o)| o.clone()))
         }
-        // gdb detached (or went away): run on to the end, as QEMU does.
-        _ => {
-            let out = &mut *target.out;
-            Ok(target.machine.run(Default::default(), |b| {
-                let _ = out.write_all(b);
-                let _ = out.flush();
-                true
-            }))
-        }
+        // gdb detached (or went away), or the run ended: run on to the end, as QEMU does.
+        _ => match tt.cont(out, &mut || false) {
+            Stop::Ended(o) => Ok(o),
+            other => anyhow::bail!("the run stopped unexpectedly after gdb left: {other:?}"),
+        },
     }
 }

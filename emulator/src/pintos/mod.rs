@@ -21,8 +21,10 @@
 
 pub mod backtrace;
 pub mod gdb;
+pub mod gdb_arch;
 pub mod options;
 pub mod replay;
+pub mod timetravel;
 pub mod scratch;
 
 use std::io::Write;
@@ -280,7 +282,10 @@ pub fn run_prepared(opts: &Options, prepared: Prepared, out: &mut dyn Write, obs
     // its timeout with --gdb).
     let mut scan = backtrace::Scan::new(out);
     let outcome = if opts.gdb {
-        gdb::serve(&mut machine, opts.gdb_port, &mut scan)?
+        let mut tt = timetravel::TimeTravel::live(machine);
+        let outcome = gdb::serve(&mut tt, opts.gdb_port, &mut scan)?;
+        machine = tt.into_machine();
+        outcome
     } else {
         machine.run(limits, |bytes| {
             let _ = scan.write_all(bytes);

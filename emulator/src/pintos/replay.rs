@@ -351,8 +351,9 @@ pub fn state_at(path: &Path, n: u64, out: &mut dyn Write) -> Result<String> {
 /// instruction, on the verified disks.
 pub fn gdb(path: &Path, port: u16, out: &mut dyn Write) -> Result<crate::machine::Outcome> {
     let (_, opts, prepared) = load(path)?;
-    let mut m = super::build_machine(&opts, prepared, None)?;
-    super::gdb::serve(&mut m, port, out)
+    let m = super::build_machine(&opts, prepared, None)?;
+    let mut tt = super::timetravel::TimeTravel::replay(m, opts.timeout.map(std::time::Duration::from_secs), super::timetravel::DEFAULT_INTERVAL)?;
+    super::gdb::serve(&mut tt, port, out)
 }
 
 /// What `pintos replay FILE --until EVENT` stops at.

@@ -7,7 +7,7 @@ use super::regs::*;
 use crate::devices::Nanos;
 
 /// One channel: two drive positions, the selection and the device control register.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelState {
     pub drives: [DriveState; 2],
     /// 0 = master, 1 = slave (the DEV bit last written).

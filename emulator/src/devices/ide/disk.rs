@@ -304,10 +304,17 @@ pub struct DiskIdentity {
     pub firmware: Option<String>,
 }
 
+/// Sectors written over a disk's backend, kept in memory: the disk's changes since it
+/// went copy-on-write ([`Disk::copy_on_write`]). Sectors are shared between copies, so a
+/// snapshot of the overlay costs a map clone, not the data.
+pub type Overlay = std::collections::BTreeMap<u64, std::sync::Arc<Sector>>;
+
 /// A drive to attach to the controller: its storage plus its identity.
 pub struct Disk {
     backend: Box<dyn DiskBackend>,
     pub identity: DiskIdentity,
+    /// Copy-on-write: writes land here instead of the backend (replays and snapshots).
+    overlay: Option<Overlay>,
 }
 
 impl fmt::Debug for Disk {
@@ -324,6 +331,7 @@ impl Disk {
         Disk {
             backend,
             identity: DiskIdentity::default(),
+            overlay: None,
         }
     }
 
@@ -363,15 +371,48 @@ impl Disk {
     }
 
     pub fn read_sector(&mut self, lba: u64, buf: &mut Sector) -> io::Result<()> {
+        if let Some(s) = self.overlay.as_ref().and_then(|o| o.get(&lba)) {
+            buf.copy_from_slice(&s[..]);
+            return Ok(());
+        }
         self.backend.read(lba, buf)
     }
 
     pub fn write_sector(&mut self, lba: u64, buf: &Sector) -> io::Result<()> {
-        self.backend.write(lba, buf)
+        match &mut self.overlay {
+            Some(o) => {
+                if lba >= self.backend.sectors() {
+                    return Err(out_of_range(lba, self.backend.sectors()));
+                }
+                o.insert(lba, std::sync::Arc::new(*buf));
+                Ok(())
+            }
+            None => self.backend.write(lba, buf),
+        }
     }
 
     pub fn flush(&mut self) -> io::Result<()> {
+        if self.overlay.is_some() {
+            return Ok(());
+        }
         self.backend.flush()
+    }
+
+    /// From now on the guest's writes stay in memory and the backend (the image file) is
+    /// never written: a replay must not change the disks it was checked against, and a
+    /// snapshot must be able to take the disk back.
+    pub fn copy_on_write(&mut self) {
+        self.overlay.get_or_insert_with(Overlay::new);
+    }
+
+    /// The sectors written since the disk went copy-on-write (None: it has not).
+    pub fn overlay(&self) -> Option<&Overlay> {
+        self.overlay.as_ref()
+    }
+
+    /// Puts back an overlay taken with [`Disk::overlay`]: the disk reads as it did then.
+    pub fn set_overlay(&mut self, overlay: Overlay) {
+        self.overlay = Some(overlay);
     }
 }
 

@@ -7,7 +7,7 @@ use super::timing::Busy;
 use crate::devices::Nanos;
 
 /// Guest-visible traffic counters of one drive (the grader's view of disk use).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DriveStats {
     /// Commands the drive executed (including aborted ones).
     pub commands: u64,
@@ -27,7 +27,7 @@ pub struct DriveStats {
 }
 
 /// A PIO data phase in progress.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) enum Transfer {
     Idle,
     /// Device-to-host: the buffer holds a block; `remaining` sectors follow it.
@@ -49,7 +49,7 @@ pub(super) enum Transfer {
 
 /// One drive position's state. Absent positions have `present == false` and are never
 /// touched by commands.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DriveState {
     pub present: bool,
     /// Capacity in sectors.

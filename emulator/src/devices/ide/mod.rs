@@ -98,7 +98,7 @@ use crate::observe::{DiskCommand, DiskRole};
 use std::io;
 
 /// The controller's whole guest-visible state (disk contents live in the backends).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IdeState {
     pub channels: [ChannelState; 2],
     /// Accesses the controller did not understand (unknown port, wrong size, data register
@@ -112,6 +112,39 @@ pub struct IdeState {
     pub halted_wait_ns: Nanos,
     /// `--jitter`: the generator that stretches each command's busy time (None: exact).
     pub jitter: Option<crate::devices::Jitter>,
+}
+
+/// What [`IdeController::snapshot`] keeps.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IdeSnapshot {
+    pub state: IdeState,
+    rescheduled: bool,
+    pending: [[Option<(DiskCommand, u64)>; 2]; 2],
+    observed: Vec<DiskCommand>,
+    /// Each disk's written sectors, `[channel][drive]`.
+    pub overlays: [[Option<SectorMap>; 2]; 2],
+}
+
+/// A disk's overlay, serialised as (sector, bytes) pairs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SectorMap(pub disk::Overlay);
+
+impl serde::Serialize for SectorMap {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|(lba, sector)| (*lba, &sector[..])))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SectorMap {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let pairs: Vec<(u64, Vec<u8>)> = serde::Deserialize::deserialize(d)?;
+        let mut map = disk::Overlay::new();
+        for (lba, bytes) in pairs {
+            let sector: disk::Sector = bytes.as_slice().try_into().map_err(|_| serde::de::Error::invalid_length(bytes.len(), &"a 512-byte sector"))?;
+            map.insert(lba, std::sync::Arc::new(sector));
+        }
+        Ok(SectorMap(map))
+    }
 }
 
 /// One command as seen on the bus, for observers of disk traffic.
@@ -213,6 +246,37 @@ impl IdeController {
             rescheduled: false,
             pending: Default::default(),
             observed: Vec::new(),
+        }
+    }
+
+    /// The controller's state and its disks' changes, for a machine snapshot. Every disk
+    /// must be copy-on-write ([`Disk::copy_on_write`]); the position of one that is not
+    /// is the error.
+    pub fn snapshot(&self) -> Result<IdeSnapshot, (usize, usize)> {
+        let mut overlays: [[Option<SectorMap>; 2]; 2] = Default::default();
+        for (c, row) in self.disks.iter().enumerate() {
+            for (d, disk) in row.iter().enumerate() {
+                if let Some(disk) = disk {
+                    overlays[c][d] = Some(SectorMap(disk.overlay().ok_or((c, d))?.clone()));
+                }
+            }
+        }
+        Ok(IdeSnapshot { state: self.state.clone(), rescheduled: self.rescheduled, pending: self.pending.clone(), observed: self.observed.clone(), overlays })
+    }
+
+    /// Puts back a [`IdeController::snapshot`] of a controller with the same disks.
+    pub fn restore(&mut self, snap: &IdeSnapshot) {
+        self.state = snap.state.clone();
+        self.rescheduled = snap.rescheduled;
+        self.pending = snap.pending.clone();
+        self.observed = snap.observed.clone();
+        self.events.clear();
+        for (c, row) in self.disks.iter_mut().enumerate() {
+            for (d, disk) in row.iter_mut().enumerate() {
+                if let (Some(disk), Some(o)) = (disk, &snap.overlays[c][d]) {
+                    disk.set_overlay(o.0.clone());
+                }
+            }
         }
     }
 

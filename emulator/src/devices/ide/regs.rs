@@ -113,7 +113,7 @@ pub(super) const WORDS_PER_SECTOR: usize = SECTOR_SIZE / 2;
 
 /// One drive's copy of the command block registers (ATA: each device has its own; writes go
 /// to both devices on the channel, reads come from the selected one).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TaskFile {
     pub features: u8,
     pub error: u8,
@@ -143,7 +143,7 @@ impl TaskFile {
 }
 
 /// A CHS geometry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Geometry {
     pub cylinders: u16,
     pub heads: u8,

@@ -31,7 +31,7 @@ use crate::devices::Nanos;
 
 /// How long commands take. Both figures are virtual nanoseconds, so they mean the same at
 /// every clock rate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DiskTiming {
     /// Once per command: the drive's command overhead and seek, before any sector moves.
     pub command_ns: Nanos,
@@ -67,7 +67,7 @@ impl Default for DiskTiming {
 }
 
 /// A result the drive has worked out but not shown yet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Busy {
     /// When BSY went up.
     pub since: Nanos,
