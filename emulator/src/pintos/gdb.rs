@@ -28,8 +28,7 @@ use gdbstub::target::ext::base::BaseOps;
 use gdbstub::target::ext::breakpoints::{Breakpoints, BreakpointsOps, HwBreakpoint, HwBreakpointOps, HwWatchpoint, HwWatchpointOps, SwBreakpoint, SwBreakpointOps, WatchKind};
 use gdbstub::target::ext::monitor_cmd::{ConsoleOutput, MonitorCmd, MonitorCmdOps};
 use gdbstub::target::{Target, TargetError, TargetResult};
-use gdbstub_arch::x86::reg::X86_64CoreRegs;
-use gdbstub_arch::x86::X86_64_SSE;
+use super::gdb_arch::{SysRegs, X86_64Sys};
 
 use super::timetravel::{Stop, TimeTravel};
 use crate::cpu::debug::{Watch, WatchKind as CpuWatchKind};
@@ -119,7 +118,7 @@ fn ended(o: &Outcome) -> SingleThreadStopReason<u64> {
 }
 
 impl Target for Debuggee<'_> {
-    type Arch = X86_64_SSE;
+    type Arch = X86_64Sys;
     type Error = &'static str;
 
     fn base_ops(&mut self) -> BaseOps<'_, Self::Arch, Self::Error> {
@@ -136,8 +135,13 @@ impl Target for Debuggee<'_> {
 }
 
 impl SingleThreadBase for Debuggee<'_> {
-    fn read_registers(&mut self, regs: &mut X86_64CoreRegs) -> TargetResult<(), Self> {
+    fn read_registers(&mut self, sys: &mut SysRegs) -> TargetResult<(), Self> {
         let cpu = &self.tt.machine.cpu;
+        sys.fs_base = cpu.seg[FS as usize].base;
+        sys.gs_base = cpu.seg[GS as usize].base;
+        sys.k_gs_base = cpu.msr.kernel_gs_base;
+        (sys.cr0, sys.cr2, sys.cr3, sys.cr4, sys.cr8, sys.efer) = (cpu.cr0, cpu.cr2, cpu.cr3, cpu.cr4, cpu.cr8, cpu.efer);
+        let regs = &mut sys.core;
         for (i, &r) in GDB_ORDER.iter().enumerate() {
             regs.regs[i] = cpu.gpr[r as usize];
         }
@@ -155,10 +159,13 @@ impl SingleThreadBase for Debuggee<'_> {
         Ok(())
     }
 
-    /// Writes the general registers, RIP and RFLAGS. Segment registers cannot be changed
-    /// from gdb (their hidden descriptor state would go stale); other registers are ignored.
-    fn write_registers(&mut self, regs: &X86_64CoreRegs) -> TargetResult<(), Self> {
+    /// Writes the general registers, RIP, RFLAGS and the XMM registers. Segment, control
+    /// and model-specific registers cannot be changed from gdb (the CPU's derived state,
+    /// its TLB and its mode would go stale); gdb's writes of them are ignored.
+    fn write_registers(&mut self, sys: &SysRegs) -> TargetResult<(), Self> {
+        let regs = &sys.core;
         let cpu = &mut self.tt.machine.cpu;
+        cpu.sse.xmm = regs.xmm;
         for (i, &r) in GDB_ORDER.iter().enumerate() {
             cpu.gpr[r as usize] = regs.regs[i];
         }
