@@ -142,7 +142,7 @@ fn the_state_at_any_instruction_of_a_recording() {
 }
 
 #[test]
-fn until_stops_at_the_first_page_fault_or_panic() {
+fn until_stops_at_the_first_page_fault_write_or_panic() {
     use emulator::pintos::replay::Until;
     let dir = scratch("until");
     // A user program: its first instruction faults on its text page.
@@ -152,6 +152,18 @@ fn until_stops_at_the_first_page_fault_or_panic() {
     let text = replay::state_at(&file, at, &mut Vec::new()).unwrap();
     assert!(text.contains("cpl=3"), "the faulting instruction is the user's:\n{text}");
     assert_eq!(replay::find(&file, Until::PageFault(0x7000_0000)).unwrap(), None);
+    // The first write to the timer's tick count, by symbol from kernel.elf and by address:
+    // it is in the BSS, so the boot code clearing the BSS writes it first; the state is
+    // shown just before that instruction.
+    let text = replay::until_write(&file, &Until::WriteSymbol("TICKS".into()), &mut Vec::new()).unwrap().expect("the timer ticks");
+    assert!(text.contains("cpl=0") && text.contains("rep stosb"), "{text}");
+    let addr = u64::from_str_radix(text.split("writes 0x").nth(1).unwrap().split(' ').next().unwrap(), 16).unwrap();
+    assert_eq!(replay::until_write(&file, &Until::Write(addr), &mut Vec::new()).unwrap().as_deref(), Some(text.as_str()));
+    let first: u64 = text.split("instruction ").nth(1).and_then(|s| s.split(' ').next()).unwrap().parse().unwrap();
+    assert!(first > 0 && first < at, "the first tick ({first}) comes before the program's first fault ({at})");
+    assert_eq!(replay::until_write(&file, &Until::Write(0x7000_0000), &mut Vec::new()).unwrap(), None);
+    let err = replay::until_write(&file, &Until::WriteSymbol("no_such_symbol".into()), &mut Vec::new()).unwrap_err().to_string();
+    assert!(err.contains("no symbol `no_such_symbol`"), "{err}");
     // A kernel panic: the stack at the panic message leads back to the test runner.
     let args: Vec<String> = [os_disk().as_str(), "-T", "10", "--", "-q", "run", "nothing"].map(String::from).to_vec();
     let (file, _) = record(&dir, &args, b"");
@@ -159,6 +171,8 @@ fn until_stops_at_the_first_page_fault_or_panic() {
     let text = replay::state_at(&file, at, &mut Vec::new()).unwrap();
     assert!(text.contains("kernel::tests::run_test"), "{text}");
     assert_eq!("pf:0x401000".parse::<Until>(), Ok(Until::PageFault(0x401000)));
-    assert!("write:0x10".parse::<Until>().is_err());
+    assert_eq!("write:0x10".parse::<Until>(), Ok(Until::Write(0x10)));
+    assert_eq!("write:ticks".parse::<Until>(), Ok(Until::WriteSymbol("ticks".into())));
+    assert!("read:0x10".parse::<Until>().is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }

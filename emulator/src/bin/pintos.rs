@@ -34,7 +34,7 @@ fn run_pintos_test(args: Vec<std::ffi::OsString>) -> ! {
 /// `pintos replay FILE`: runs a recording again and checks it gives the same run.
 fn replay(args: Vec<std::ffi::OsString>) -> ! {
     let usage = || -> ! {
-        eprintln!("pintos: usage: pintos replay FILE [--at N | --until pf:ADDR | --until panic | --gdb[=PORT]] (FILE written by `pintos --record FILE ...`)");
+        eprintln!("pintos: usage: pintos replay FILE [--at N | --until pf:ADDR | --until write:ADDR|SYMBOL | --until panic | --gdb[=PORT]] (FILE written by `pintos --record FILE ...`)");
         std::process::exit(pintos::status::ERROR);
     };
     let mut stdout = std::io::stdout().lock();
@@ -75,10 +75,13 @@ fn replay(args: Vec<std::ffi::OsString>) -> ! {
                 }
             };
             let path = std::path::Path::new(file);
-            let found = pintos::replay::find(path, event).and_then(|at| match at {
-                Some(n) => pintos::replay::state_at(path, n, &mut stdout).map(Some),
-                None => Ok(None),
-            });
+            let found = match event {
+                pintos::replay::Until::Write(_) | pintos::replay::Until::WriteSymbol(_) => pintos::replay::until_write(path, &event, &mut stdout),
+                _ => pintos::replay::find(path, event).and_then(|at| match at {
+                    Some(n) => pintos::replay::state_at(path, n, &mut stdout).map(Some),
+                    None => Ok(None),
+                }),
+            };
             match found {
                 Ok(Some(text)) => {
                     eprint!("{text}");

@@ -56,6 +56,26 @@ pub fn symbolise(elf_path: &Path, addresses: &[u64]) -> Result<Vec<String>, Stri
         .collect())
 }
 
+/// The address of the data or function symbol `name` in the ELF: an exact match of the
+/// raw or demangled name, else the one demangled name ending in `::name` (so `TICKS`
+/// finds `kernel::devices::timer::TICKS`, and `ticks` finds C's `ticks`).
+pub fn symbol_address(elf_path: &Path, name: &str) -> Result<u64, String> {
+    let bytes = std::fs::read(elf_path).map_err(|e| format!("{}: {e}", elf_path.display()))?;
+    let elf = Elf::parse(&bytes).map_err(|e| format!("{}: not an ELF file ({e})", elf_path.display()))?;
+    let syms: Vec<(String, u64)> = elf.syms.iter().filter(|s| s.st_value != 0).filter_map(|s| elf.strtab.get_at(s.st_name).map(|n| (n, s.st_value))).map(|(n, v)| (demangle(n), v)).collect();
+    if let Some((_, v)) = syms.iter().find(|(n, _)| n == name) {
+        return Ok(*v);
+    }
+    let tail = format!("::{name}");
+    let mut found: Vec<&(String, u64)> = syms.iter().filter(|(n, _)| n.ends_with(&tail)).collect();
+    found.dedup_by_key(|(n, _)| n.clone());
+    match found.as_slice() {
+        [(_, v)] => Ok(*v),
+        [] => Err(format!("no symbol `{name}` in {}", elf_path.display())),
+        many => Err(format!("`{name}` is ambiguous in {}: {}", elf_path.display(), many.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "))),
+    }
+}
+
 /// Rust symbol names, readable (`_ZN6kernel7threads...` and `_R...`): what the
 /// addr2line crate's demangler gives, else the raw name.
 fn demangle(name: &str) -> String {

@@ -357,10 +357,15 @@ pub fn gdb(path: &Path, port: u16, out: &mut dyn Write) -> Result<crate::machine
 }
 
 /// What `pintos replay FILE --until EVENT` stops at.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Until {
     /// The first page fault on the page holding this address.
     PageFault(u64),
+    /// The first instruction that writes this (linear) address; the state shown is just
+    /// before it executes.
+    Write(u64),
+    /// [`Until::Write`] to a symbol of the kernel's ELF (found next to the os.dsk).
+    WriteSymbol(String),
     /// The first kernel panic message on the console (`Kernel PANIC`).
     Panic,
 }
@@ -372,7 +377,9 @@ impl std::str::FromStr for Until {
         match s.split_once(':') {
             _ if s == "panic" => Ok(Until::Panic),
             Some(("pf" | "page-fault", a)) => Ok(Until::PageFault(num(a)?)),
-            _ => Err(format!("unknown event `{s}` (pf:ADDR or panic)")),
+            Some(("write" | "w", a)) if a.starts_with("0x") || a.bytes().all(|b| b.is_ascii_hexdigit()) => Ok(Until::Write(num(a)?)),
+            Some(("write" | "w", sym)) if !sym.is_empty() => Ok(Until::WriteSymbol(sym.to_string())),
+            _ => Err(format!("unknown event `{s}` (pf:ADDR, write:ADDR, write:SYMBOL or panic)")),
         }
     }
 }
@@ -390,8 +397,9 @@ impl Observer for Finder {
         if self.found.is_some() {
             return;
         }
-        match (self.until, event) {
+        match (&self.until, event) {
             (Until::PageFault(a), Event::Cpu(CpuEvent::Exception { vector: 14, address, .. })) if address >> 12 == a >> 12 => self.found = Some(icount),
+            (Until::Write(_) | Until::WriteSymbol(_), _) => {}
             (Until::Panic, Event::Cpu(CpuEvent::PortOut { port: 0x3f8, value, .. })) => {
                 self.console.push((*value as u8, icount));
                 const MARK: &[u8] = b"Kernel PANIC";
@@ -404,6 +412,36 @@ impl Observer for Finder {
             }
             _ => {}
         }
+    }
+}
+
+/// `pintos replay FILE --until write:ADDR`: the machine just before the first instruction
+/// that writes linear address `addr` (a watchpoint, then one step back), described as
+/// `--at` does; None if nothing writes it.
+pub fn until_write(path: &Path, target: &Until, out: &mut dyn Write) -> Result<Option<String>> {
+    use super::timetravel::{Stop, TimeTravel};
+    let (_, opts, prepared) = load(path)?;
+    let elf = super::backtrace::kernel_elf(&super::os_disk_path(&opts));
+    let addr = match target {
+        Until::Write(a) => *a,
+        Until::WriteSymbol(name) => {
+            let elf = elf.as_deref().with_context(|| format!("write:{name} needs the kernel's ELF (kernel.elf or kernel.o next to the os.dsk)"))?;
+            super::backtrace::symbol_address(elf, name).map_err(|e| anyhow::anyhow!(e))?
+        }
+        _ => bail!("until_write takes write:ADDR or write:SYMBOL"),
+    };
+    let m = super::build_machine(&opts, prepared, None)?;
+    let mut tt = TimeTravel::replay(m, opts.timeout.map(std::time::Duration::from_secs), super::timetravel::DEFAULT_INTERVAL)?;
+    tt.machine.cpu.add_watch(crate::cpu::debug::Watch { addr, len: 1, kind: crate::cpu::debug::WatchKind::Write });
+    match tt.cont(out, &mut || false) {
+        Stop::Watch(hit) => {
+            tt.machine.cpu.clear_debug();
+            tt.step_back(out);
+            let _ = out.flush();
+            let how = format!("instruction {} writes {:#x} (watched {:#x}):\n", tt.machine.cpu.icount, hit.address, addr);
+            Ok(Some(how + &describe(&tt.machine, elf.as_deref())))
+        }
+        _ => Ok(None),
     }
 }
 
