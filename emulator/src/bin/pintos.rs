@@ -77,7 +77,7 @@ fn replay(args: Vec<std::ffi::OsString>) -> ! {
             let path = std::path::Path::new(file);
             let found = match event {
                 pintos::replay::Until::Write(_) | pintos::replay::Until::WriteSymbol(_) => pintos::replay::until_write(path, &event, &mut stdout),
-                _ => pintos::replay::find(path, event).and_then(|at| match at {
+                _ => pintos::replay::find(path, event.clone()).and_then(|at| match at {
                     Some(n) => pintos::replay::state_at(path, n, &mut stdout).map(Some),
                     None => Ok(None),
                 }),
