@@ -243,8 +243,9 @@ impl Bus for PcBus {
             None => crate::bus::ones(size) as u32,
         };
         self.update_irqs();
-        // Taking the last word of a block can start the wait for the next one.
-        if self.ide.take_rescheduled() {
+        // Taking the last word of a block can start the wait for the next one. A jitter
+        // stall owed must be taken right after this instruction, wherever slices end.
+        if self.ide.take_rescheduled() || self.stall > 0 {
             self.stop = true;
         }
         v
@@ -261,7 +262,7 @@ impl Bus for PcBus {
         // sized for the old one, so hand control back to reschedule (timer writes are rare).
         // A disk command (or the last word of a written block) starts a wait whose end is
         // a new event, for the same reason.
-        if matches!(port, 0x40..=0x43 | 0x61 | 0x70 | 0x71) || self.ide.take_rescheduled() {
+        if matches!(port, 0x40..=0x43 | 0x61 | 0x70 | 0x71) || self.ide.take_rescheduled() || self.stall > 0 {
             self.stop = true;
         }
     }
@@ -543,10 +544,16 @@ impl Machine {
     /// this; a debugger calls it with `max = 1` to single-step.
     pub fn step_slice(&mut self, max: u64, deadline: Option<u64>) -> Option<Outcome> {
         let rate = self.bus.rate;
-        // The jitter's stall: time passes with no instruction retired.
-        self.cpu.idle += std::mem::take(&mut self.bus.stall);
+        self.bus.sync_ns(ticks_to_ns(self.cpu.now(), rate));
+        // The jitter's stall, owed for a timer interrupt just raised: time passes with no
+        // instruction retired (and may bring more events). It is taken here, at the first
+        // slice boundary after the interrupt was raised, which is the same instruction
+        // however the run is sliced (a raise inside a slice stops it, see `port_read`).
+        while self.bus.stall > 0 {
+            self.cpu.idle += std::mem::take(&mut self.bus.stall);
+            self.bus.sync_ns(ticks_to_ns(self.cpu.now(), rate));
+        }
         let now = self.cpu.now();
-        self.bus.sync_ns(ticks_to_ns(now, rate));
         // Run to the next device event, the deadline, or the slice cap.
         let next = self.bus.next_event().map(|ns| ns_to_ticks(ns, rate));
         let mut until = now + max.max(1);

@@ -62,7 +62,7 @@ pub fn symbolise(elf_path: &Path, addresses: &[u64]) -> Result<Vec<String>, Stri
 pub fn symbol_address(elf_path: &Path, name: &str) -> Result<u64, String> {
     let bytes = std::fs::read(elf_path).map_err(|e| format!("{}: {e}", elf_path.display()))?;
     let elf = Elf::parse(&bytes).map_err(|e| format!("{}: not an ELF file ({e})", elf_path.display()))?;
-    let syms: Vec<(String, u64)> = elf.syms.iter().filter(|s| s.st_value != 0).filter_map(|s| elf.strtab.get_at(s.st_name).map(|n| (n, s.st_value))).map(|(n, v)| (demangle(n), v)).collect();
+    let syms: Vec<(String, u64)> = elf.syms.iter().filter(|s| s.st_value != 0).filter_map(|s| elf.strtab.get_at(s.st_name).map(|n| (n, s.st_value))).map(|(n, v)| (plain_name(n), v)).collect();
     if let Some((_, v)) = syms.iter().find(|(n, _)| n == name) {
         return Ok(*v);
     }
@@ -73,6 +73,20 @@ pub fn symbol_address(elf_path: &Path, name: &str) -> Result<u64, String> {
         [(_, v)] => Ok(*v),
         [] => Err(format!("no symbol `{name}` in {}", elf_path.display())),
         many => Err(format!("`{name}` is ambiguous in {}: {}", elf_path.display(), many.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "))),
+    }
+}
+
+/// A symbol's name as a user writes it: demangled, without the compiler's suffixes (the
+/// `::h0123...` hash, LLVM's `.llvm.N` and `.0` clones).
+fn plain_name(raw: &str) -> String {
+    let base = match raw.find("E.") {
+        Some(i) if raw.starts_with("_ZN") => &raw[..=i],
+        _ => raw,
+    };
+    let name = demangle(base);
+    match name.rsplit_once("::h") {
+        Some((head, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => head.to_string(),
+        _ => name,
     }
 }
 

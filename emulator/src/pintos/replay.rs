@@ -346,13 +346,20 @@ pub fn state_at(path: &Path, n: u64, out: &mut dyn Write) -> Result<String> {
     Ok(describe(&m, elf.as_deref()))
 }
 
-/// `pintos replay FILE --gdb[=PORT]`: the recorded run under the gdb stub (forward
-/// execution: registers, memory, breakpoints, stepi, continue), from its first
-/// instruction, on the verified disks.
-pub fn gdb(path: &Path, port: u16, out: &mut dyn Write) -> Result<crate::machine::Outcome> {
+/// The recorded run at its first instruction, on the verified disks (copy-on-write: a
+/// replay never changes them), ready to move through in both directions; with the path
+/// of the kernel's ELF when it is next to the os.dsk.
+pub fn time_travel(path: &Path, interval: u64) -> Result<(super::timetravel::TimeTravel, Option<std::path::PathBuf>)> {
     let (_, opts, prepared) = load(path)?;
+    let elf = super::backtrace::kernel_elf(&super::os_disk_path(&opts));
     let m = super::build_machine(&opts, prepared, None)?;
-    let mut tt = super::timetravel::TimeTravel::replay(m, opts.timeout.map(std::time::Duration::from_secs), super::timetravel::DEFAULT_INTERVAL)?;
+    Ok((super::timetravel::TimeTravel::replay(m, opts.timeout.map(std::time::Duration::from_secs), interval)?, elf))
+}
+
+/// `pintos replay FILE --gdb[=PORT]`: the recorded run under the gdb stub, from its
+/// first instruction: forward and reverse execution, breakpoints and watchpoints.
+pub fn gdb(path: &Path, port: u16, out: &mut dyn Write) -> Result<crate::machine::Outcome> {
+    let (mut tt, _) = time_travel(path, super::timetravel::DEFAULT_INTERVAL)?;
     super::gdb::serve(&mut tt, port, out)
 }
 
@@ -419,9 +426,8 @@ impl Observer for Finder {
 /// that writes linear address `addr` (a watchpoint, then one step back), described as
 /// `--at` does; None if nothing writes it.
 pub fn until_write(path: &Path, target: &Until, out: &mut dyn Write) -> Result<Option<String>> {
-    use super::timetravel::{Stop, TimeTravel};
-    let (_, opts, prepared) = load(path)?;
-    let elf = super::backtrace::kernel_elf(&super::os_disk_path(&opts));
+    use super::timetravel::Stop;
+    let (mut tt, elf) = time_travel(path, super::timetravel::DEFAULT_INTERVAL)?;
     let addr = match target {
         Until::Write(a) => *a,
         Until::WriteSymbol(name) => {
@@ -430,8 +436,6 @@ pub fn until_write(path: &Path, target: &Until, out: &mut dyn Write) -> Result<O
         }
         _ => bail!("until_write takes write:ADDR or write:SYMBOL"),
     };
-    let m = super::build_machine(&opts, prepared, None)?;
-    let mut tt = TimeTravel::replay(m, opts.timeout.map(std::time::Duration::from_secs), super::timetravel::DEFAULT_INTERVAL)?;
     tt.machine.cpu.add_watch(crate::cpu::debug::Watch { addr, len: 1, kind: crate::cpu::debug::WatchKind::Write });
     match tt.cont(out, &mut || false) {
         Stop::Watch(hit) => {

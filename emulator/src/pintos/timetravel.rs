@@ -61,6 +61,8 @@ pub struct TimeTravel {
     /// machine is now.
     console: Vec<u8>,
     console_at: usize,
+    /// Re-running printed something else once (reported once).
+    diverged: bool,
     /// Snapshots taken and restores made, and the bytes the snapshots added (for the bench).
     pub stats: TravelStats,
 }
@@ -79,7 +81,7 @@ pub struct TravelStats {
 impl TimeTravel {
     /// Forward only (a live `--gdb` run: its disks are the user's files).
     pub fn live(machine: Machine) -> TimeTravel {
-        TimeTravel { machine, snapshots: Vec::new(), reverse: false, interval: DEFAULT_INTERVAL, deadline: None, end: None, console: Vec::new(), console_at: 0, stats: TravelStats::default() }
+        TimeTravel { machine, snapshots: Vec::new(), reverse: false, interval: DEFAULT_INTERVAL, deadline: None, end: None, console: Vec::new(), console_at: 0, diverged: false, stats: TravelStats::default() }
     }
 
     /// Both directions, on a machine fresh from power-on: the disks go copy-on-write and
@@ -89,7 +91,7 @@ impl TimeTravel {
         machine.disks_copy_on_write();
         let rate = machine.bus.rate;
         let deadline = timeout.map(|t| ns_to_ticks(t.as_nanos().min(u64::MAX as u128) as u64, rate));
-        let mut t = TimeTravel { machine, snapshots: Vec::new(), reverse: true, interval: interval.max(1), deadline, end: None, console: Vec::new(), console_at: 0, stats: TravelStats::default() };
+        let mut t = TimeTravel { machine, snapshots: Vec::new(), reverse: true, interval: interval.max(1), deadline, end: None, console: Vec::new(), console_at: 0, diverged: false, stats: TravelStats::default() };
         t.take_snapshot()?;
         Ok(t)
     }
@@ -147,6 +149,13 @@ impl TimeTravel {
             return;
         }
         let known = self.console.len() - self.console_at;
+        let same = bytes.len().min(known);
+        if bytes[..same] != self.console[self.console_at..self.console_at + same] && !self.diverged {
+            // Re-running covered ground must print what it printed the first time; if it
+            // does not, say so once rather than show a history that never happened.
+            self.diverged = true;
+            eprintln!("pintos: internal error: re-running the recorded run printed other console output at step {} (please report it with the replay file)", self.machine.cpu.steps());
+        }
         if bytes.len() > known {
             let fresh = &bytes[known..];
             let _ = out.write_all(fresh);
@@ -246,6 +255,12 @@ impl TimeTravel {
     pub fn cont(&mut self, out: &mut dyn Write, interrupted: &mut dyn FnMut() -> bool) -> Stop {
         self.machine.cpu.resume_over_breakpoint();
         self.run_forward(None, true, out, interrupted)
+    }
+
+    /// Runs forward until step `target`, a breakpoint, a watchpoint or the end.
+    pub fn cont_until(&mut self, target: u64, out: &mut dyn Write) -> Stop {
+        self.machine.cpu.resume_over_breakpoint();
+        self.run_forward(Some(target), true, out, &mut || false)
     }
 
     /// Moves to step `target` (either direction), ignoring breakpoints and watchpoints.

@@ -364,8 +364,8 @@ impl Disk {
         self.backend.sectors()
     }
 
-    /// Host-side access to the contents (e.g. the machine extracting files from the scratch
-    /// disk after power-off). Not counted in the guest statistics.
+    /// Host-side access to the storage itself, past any copy-on-write overlay. Not counted
+    /// in the guest statistics.
     pub fn backend_mut(&mut self) -> &mut dyn DiskBackend {
         &mut *self.backend
     }
@@ -416,8 +416,45 @@ impl Disk {
     }
 }
 
+/// The controller reaches a drive's storage through the [`Disk`], so copy-on-write
+/// holds for the guest's writes too.
+impl DiskBackend for Disk {
+    fn sectors(&self) -> u64 {
+        self.backend.sectors()
+    }
+    fn read(&mut self, lba: u64, buf: &mut Sector) -> io::Result<()> {
+        self.read_sector(lba, buf)
+    }
+    fn write(&mut self, lba: u64, buf: &Sector) -> io::Result<()> {
+        self.write_sector(lba, buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Disk::flush(self)
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
+    #[test]
+    fn copy_on_write_keeps_every_write_off_the_backend() {
+        let mut d = Disk::from_bytes(vec![7u8; 4 * SECTOR_SIZE]).unwrap();
+        d.copy_on_write();
+        // The controller writes through the disk as a backend.
+        let backend: &mut dyn DiskBackend = &mut d;
+        backend.write(1, &[9; SECTOR_SIZE]).unwrap();
+        assert!(backend.write(4, &[9; SECTOR_SIZE]).is_err(), "past the end");
+        let mut buf = [0; SECTOR_SIZE];
+        d.read_sector(1, &mut buf).unwrap();
+        assert_eq!(buf, [9; SECTOR_SIZE]);
+        d.backend_mut().read(1, &mut buf).unwrap();
+        assert_eq!(buf, [7; SECTOR_SIZE], "the image itself is untouched");
+        let before = d.overlay().unwrap().clone();
+        d.write_sector(1, &[5; SECTOR_SIZE]).unwrap();
+        d.set_overlay(before);
+        d.read_sector(1, &mut buf).unwrap();
+        assert_eq!(buf, [9; SECTOR_SIZE], "an overlay put back reads as it did");
+    }
+
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
 

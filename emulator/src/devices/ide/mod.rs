@@ -516,7 +516,7 @@ impl IdeController {
         let drive = &mut self.state.channels[ch].drives[sel];
         let before = drive.busy;
         match self.disks[ch][sel].as_mut() {
-            Some(disk) => drive.execute(command, disk.backend_mut(), now, timing),
+            Some(disk) => drive.execute(command, disk, now, timing),
             None => drive.fail(ERROR_ABRT), // unreachable by construction
         }
         self.rescheduled |= drive.is_busy();
@@ -545,7 +545,7 @@ impl IdeController {
         let (now, timing) = (self.state.now, self.state.timing);
         let before = drive.busy;
         let word = match self.disks[ch][sel].as_mut() {
-            Some(disk) if drive.present => drive.read_data(disk.backend_mut(), now, timing),
+            Some(disk) if drive.present => drive.read_data(disk, now, timing),
             _ => None,
         };
         self.rescheduled |= drive.is_busy();
@@ -565,7 +565,7 @@ impl IdeController {
         let (now, timing) = (self.state.now, self.state.timing);
         let before = drive.busy;
         let ok = match self.disks[ch][sel].as_mut() {
-            Some(disk) if drive.present => drive.write_data(word, disk.backend_mut(), now, timing),
+            Some(disk) if drive.present => drive.write_data(word, disk, now, timing),
             _ => false,
         };
         self.rescheduled |= drive.is_busy();
