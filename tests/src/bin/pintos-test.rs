@@ -60,6 +60,15 @@ struct Args {
     /// os.dsk's directory and the source tree two levels above it).
     #[arg(long = "search")]
     search: Vec<PathBuf>,
+    /// Directory of built test programs, looked up by name (repeatable; default for the
+    /// built-in kernel: the `user` directory next to its os.dsk, e.g. target/pintos/user).
+    /// Lets another build of the built-in kernel run our programs.
+    #[arg(long = "programs", value_name = "DIR")]
+    programs: Vec<PathBuf>,
+    /// An extra kernel command-line option for every run, after `-q` (repeatable), e.g.
+    /// `--kernel-arg=-broken=race` for the test-only kernel with deliberate bugs.
+    #[arg(long = "kernel-arg", value_name = "ARG", allow_hyphen_values = true)]
+    kernel_args: Vec<String>,
     /// Host-time guard per test, as a multiple of its virtual timeout (0: none).
     #[arg(long = "host-timeout-factor", default_value_t = 20)]
     host_timeout_factor: u64,
@@ -259,7 +268,13 @@ fn real_main(args: Args) -> Result<i32> {
     let (os_disk, builtin) = disk?;
     let search = if args.search.is_empty() { runner::Setup::default_search(&os_disk) } else { args.search.clone() };
     // The built-in kernel's programs are the ones `cargo build` makes (user/src/bin).
-    let programs = if builtin { runner::Setup::builtin_programs(&os_disk) } else { vec![] };
+    let programs = if !args.programs.is_empty() {
+        args.programs.clone()
+    } else if builtin {
+        runner::Setup::builtin_programs(&os_disk)
+    } else {
+        vec![]
+    };
     let setup = runner::Setup {
         search,
         host_timeout_factor: args.host_timeout_factor,
@@ -268,6 +283,7 @@ fn real_main(args: Args) -> Result<i32> {
         disk_sector_time: args.disk_sector_time,
         timeline: args.trace,
         jitter: args.jitter,
+        kernel_args: args.kernel_args.clone(),
         ..runner::Setup::new(project, os_disk.clone(), programs, args.out.clone())
     };
     if let Some(n) = args.seeds {
