@@ -90,5 +90,15 @@ fn a_race_fails_under_some_seeds_and_the_printed_command_reproduces_it() {
     let failed_output = std::fs::read(s.out.join("tests/userprog/wait-simple.output")).unwrap();
     assert_eq!(console, failed_output, "the printed command gives the failing run, byte for byte");
     assert!(matches!(replay::replay(&file, &mut Vec::new()).unwrap(), Verdict::Verified { .. }));
+
+    // The same through the command line a student types.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pintos-test"))
+        .args(["--out", &base.out.join("cli").display().to_string(), "--os-disk", &s.os_disk.display().to_string(), "--programs", user_programs::USER_DIR, "--kernel-arg=-broken=race", "--seeds", &seed.to_string(), "tests/userprog/wait-simple"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("FAIL tests/userprog/wait-simple under seed {seed}:")), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    let printed = text.lines().find(|l| l.trim_start().starts_with("reproduce:") && l.contains(&format!("--jitter={seed} "))).unwrap_or_else(|| panic!("{text}"));
+    assert!(printed.contains(&format!("--record wait-simple-seed{seed}.replay")) && printed.contains("-q -broken=race"), "{printed}");
     let _ = std::fs::remove_dir_all(&base.out);
 }
