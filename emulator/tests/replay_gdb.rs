@@ -51,11 +51,10 @@ fn printed(out: &str) -> Vec<&str> {
     out.lines().filter(|l| l.starts_with('$')).filter_map(|l| l.split_once(" = ").map(|(_, v)| v.trim())).collect()
 }
 
-#[test]
-fn gdb_goes_backwards_through_a_replay() {
-    // 7c00 mov ax,1; 7c03 mov bx,2; 7c06 mov word [0x600],0x11; 7c0c mov cx,100;
-    // 7c0f dec cx / jnz 7c0f; 7c12 mov word [0x600],0x22; 7c18 add ax,5;
-    // 7c1b mov word [0x602],0x33 (next to the watch, not on it); print 'r'; power off.
+/// 7c00 mov ax,1; 7c03 mov bx,2; 7c06 mov word [0x600],0x11; 7c0c mov cx,100;
+/// 7c0f dec cx / jnz 7c0f; 7c12 mov word [0x600],0x22; 7c18 add ax,5;
+/// 7c1b mov word [0x602],0x33 (next to the watch, not on it); print 'r'; power off.
+fn writes_and_loops() -> Vec<u8> {
     let mut a = CodeAssembler::new(16).unwrap();
     let mut spin = a.create_label();
     a.mov(ax, 1u32).unwrap();
@@ -75,7 +74,12 @@ fn gdb_goes_backwards_through_a_replay() {
     a.mov(ax, 0x2000u32).unwrap();
     a.out(dx, ax).unwrap();
     a.hlt().unwrap();
-    let dir = recorded("reverse", a.assemble(0x7c00).unwrap(), "r");
+    a.assemble(0x7c00).unwrap()
+}
+
+#[test]
+fn gdb_goes_backwards_through_a_replay() {
+    let dir = recorded("reverse", writes_and_loops(), "r");
     let (out, console) = gdb_session(
         &dir,
         &[
@@ -168,5 +172,16 @@ fn gdb_steps_through_a_replay() {
     let mut console = String::new();
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut console).unwrap();
     assert_eq!(console, "r", "the replay ran on to its end after continue");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// gdb's range stepping (`vCont;r`, what `next` sends for a source line): the loop at
+/// 7c0f-7c11 runs to its end in one request, and the system registers read right.
+#[test]
+fn gdb_range_steps_and_reads_system_registers() {
+    let dir = recorded("range", writes_and_loops(), "r");
+    let (out, _) = gdb_session(&dir, &["stepi 4", "p/x $pc", "p/x $rcx", "maint packet vCont;r7c0f,7c12", "maintenance flush register-cache", "p/x $pc", "p/x $rcx", "p/x $cr0", "p/x $cr3", "monitor where"]);
+    assert_eq!(printed(&out), ["0x7c0f", "0x64", "0x7c12", "0x0", "0x60000010", "0x0"], "gdb said:\n{out}");
+    assert!(out.contains("step 204 (instruction 204"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }

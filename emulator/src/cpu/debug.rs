@@ -64,6 +64,9 @@ pub struct Debug {
     /// A breakpoint at this linear address does not stop the next instruction (the one a
     /// resumed run starts with); cleared by the first block.
     pub(crate) resume_at: Option<u64>,
+    /// Range stepping (gdb's `next` over a line): stop before the first instruction
+    /// outside `[start, end)`, as at a breakpoint.
+    range: Option<(u64, u64)>,
 }
 
 impl Debug {
@@ -73,6 +76,12 @@ impl Debug {
 
     pub fn watches(&self) -> &[Watch] {
         &self.watches
+    }
+
+    /// Whether the run loop must look at each block's instruction addresses.
+    #[inline(always)]
+    pub(crate) fn checks_code(&self) -> bool {
+        !self.breakpoints.is_empty() || self.range.is_some()
     }
 
     /// Gates a TLB fill of linear page `page`: a watched page gets no fast path for the
@@ -136,6 +145,12 @@ impl Cpu {
         self.seg[super::segment::CS as usize].base.wrapping_add(self.rip)
     }
 
+    /// Runs only while the next instruction's linear address is in `[start, end)`: the
+    /// run stops before the first one outside, as at a breakpoint (None: no range).
+    pub fn set_step_range(&mut self, range: Option<(u64, u64)>) {
+        self.debug.range = range;
+    }
+
     /// Lets the next run start with the instruction at the current PC even if a breakpoint
     /// is set there (continuing from a breakpoint).
     pub fn resume_over_breakpoint(&mut self) {
@@ -143,12 +158,14 @@ impl Cpu {
     }
 
     /// The index of the first op of a block starting at linear `start` with instruction
-    /// lengths `lens` that sits on a breakpoint (0 = the block's first instruction).
+    /// lengths `lens` that sits on a breakpoint or outside the step range (0 = the
+    /// block's first instruction).
     pub(crate) fn breakpoint_in(&mut self, start: u64, lens: impl Iterator<Item = u8>) -> Option<usize> {
         let skip = self.debug.resume_at.take();
         let mut at = start;
         for (i, len) in lens.enumerate() {
-            if self.debug.breakpoints.contains(&at) && !(i == 0 && skip == Some(at)) {
+            let outside = self.debug.range.is_some_and(|(s, e)| at < s || at >= e);
+            if (outside || self.debug.breakpoints.contains(&at)) && !(i == 0 && skip == Some(at)) {
                 return Some(i);
             }
             at = at.wrapping_add(len as u64);

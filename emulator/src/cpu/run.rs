@@ -111,7 +111,7 @@ impl Cpu {
             // ops invalidates it. Blocks are never mutated after creation.
             let ops: &[Op] = unsafe { &(*block).ops };
             let mut cut = usize::MAX;
-            if !self.debug.breakpoints().is_empty() {
+            if self.debug.checks_code() {
                 match self.breakpoint_in(self.pc(), ops.iter().map(|op| op.len)) {
                     Some(0) => return Exit::Breakpoint,
                     Some(i) => cut = i,

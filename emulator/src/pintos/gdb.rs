@@ -23,7 +23,7 @@ use gdbstub::conn::ConnectionExt;
 use gdbstub::stub::run_blocking::{BlockingEventLoop, Event, WaitForStopReasonError};
 use gdbstub::stub::{DisconnectReason, GdbStub, SingleThreadStopReason};
 use gdbstub::target::ext::base::reverse_exec::{ReplayLogPosition, ReverseCont, ReverseContOps, ReverseStep, ReverseStepOps};
-use gdbstub::target::ext::base::singlethread::{SingleThreadBase, SingleThreadResume, SingleThreadResumeOps, SingleThreadSingleStep, SingleThreadSingleStepOps};
+use gdbstub::target::ext::base::singlethread::{SingleThreadBase, SingleThreadRangeStepping, SingleThreadRangeSteppingOps, SingleThreadResume, SingleThreadResumeOps, SingleThreadSingleStep, SingleThreadSingleStepOps};
 use gdbstub::target::ext::base::BaseOps;
 use gdbstub::target::ext::breakpoints::{Breakpoints, BreakpointsOps, HwBreakpoint, HwBreakpointOps, HwWatchpoint, HwWatchpointOps, SwBreakpoint, SwBreakpointOps, WatchKind};
 use gdbstub::target::ext::monitor_cmd::{ConsoleOutput, MonitorCmd, MonitorCmdOps};
@@ -62,6 +62,8 @@ const GDB_ORDER: [u8; 16] = [
 enum Mode {
     Continue,
     Step,
+    /// Step while the next instruction is in `[start, end)` (gdb's `next` over a line).
+    RangeStep(u64, u64),
     ReverseContinue,
     ReverseStep,
 }
@@ -225,6 +227,10 @@ impl SingleThreadResume for Debuggee<'_> {
         Some(self)
     }
 
+    fn support_range_step(&mut self) -> Option<SingleThreadRangeSteppingOps<'_, Self>> {
+        Some(self)
+    }
+
     fn support_reverse_step(&mut self) -> Option<ReverseStepOps<'_, (), Self>> {
         if self.tt.can_reverse() {
             Some(self)
@@ -245,6 +251,13 @@ impl SingleThreadResume for Debuggee<'_> {
 impl SingleThreadSingleStep for Debuggee<'_> {
     fn step(&mut self, _signal: Option<Signal>) -> Result<(), Self::Error> {
         self.mode = Mode::Step;
+        Ok(())
+    }
+}
+
+impl SingleThreadRangeStepping for Debuggee<'_> {
+    fn resume_range_step(&mut self, start: u64, end: u64) -> Result<(), Self::Error> {
+        self.mode = Mode::RangeStep(start, end);
         Ok(())
     }
 }
@@ -367,6 +380,10 @@ impl<'a> BlockingEventLoop for EventLoop<'a> {
             Mode::Continue => {
                 let mut poll = || conn.peek().ok().flatten().is_some();
                 target.tt.cont(target.out, &mut poll)
+            }
+            Mode::RangeStep(start, end) => {
+                let mut poll = || conn.peek().ok().flatten().is_some();
+                target.tt.step_range(start, end, target.out, &mut poll)
             }
         };
         if stop == Stop::Interrupted {

@@ -261,6 +261,24 @@ impl TimeTravel {
         self.run_forward(None, true, out, interrupted)
     }
 
+    /// Range stepping (gdb's `next` and `step` over a line): runs at least one step, and
+    /// on while the next instruction is in `[start, end)`; stops there, or at a
+    /// breakpoint, a watchpoint, the end or `interrupted`.
+    pub fn step_range(&mut self, start: u64, end: u64, out: &mut dyn Write, interrupted: &mut dyn FnMut() -> bool) -> Stop {
+        let first = self.step(out);
+        if first != Stop::Reached || !(start..end).contains(&self.machine.cpu.pc()) {
+            return first;
+        }
+        self.machine.cpu.set_step_range(Some((start, end)));
+        let stop = self.cont(out, interrupted);
+        self.machine.cpu.set_step_range(None);
+        match stop {
+            // Left the range: a completed step, unless a real breakpoint is there too.
+            Stop::Breakpoint(pc) if !self.machine.cpu.debug.breakpoints().contains(&pc) => Stop::Reached,
+            s => s,
+        }
+    }
+
     /// Runs forward until step `target`, a breakpoint, a watchpoint or the end.
     pub fn cont_until(&mut self, target: u64, out: &mut dyn Write) -> Stop {
         self.machine.cpu.resume_over_breakpoint();
