@@ -52,6 +52,8 @@ pub enum SnapshotError {
     Disks,
     #[error("not a snapshot: {0}")]
     Decode(String),
+    #[error("the snapshot could not be written: {0}")]
+    Encode(String),
 }
 
 /// Guest memory, page by page. Pages are shared between images (all-zero pages share
@@ -279,8 +281,8 @@ impl Snapshot {
     }
 
     /// The snapshot as bytes (postcard; memory without its all-zero pages).
-    pub fn to_bytes(&self) -> Vec<u8> {
-        postcard::to_stdvec(self).expect("snapshots serialise")
+    pub fn to_bytes(&self) -> Result<Vec<u8>, SnapshotError> {
+        postcard::to_stdvec(self).map_err(|e| SnapshotError::Encode(e.to_string()))
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
@@ -395,5 +397,33 @@ impl Machine {
         self.epoch = snap.epoch;
         self.take_debug_stop();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devices::ide::{Overlay, SectorMap, OVERLAY_CHUNK};
+
+    #[test]
+    fn disk_changes_and_memory_round_trip_through_bytes() {
+        let mut o = Overlay::new();
+        for (i, lba) in [0, 1, OVERLAY_CHUNK + 3, 70_000].into_iter().enumerate() {
+            o.insert(lba, [i as u8 + 1; 512]);
+        }
+        let bytes = postcard::to_stdvec(&SectorMap(o.clone())).unwrap();
+        let back: SectorMap = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back.0, o);
+        assert_eq!(back.0.get(70_000), Some(&[4; 512]));
+        assert_eq!(back.0.len(), 4);
+
+        let mut page = [0u8; PAGE];
+        page[17] = 9;
+        let image = MemoryImage { pages: vec![MemoryImage::zero_page(), Arc::new(page), MemoryImage::zero_page()] };
+        let bytes = postcard::to_stdvec(&image).unwrap();
+        assert!(bytes.len() < 2 * PAGE, "zero pages are left out: {} bytes", bytes.len());
+        let back: MemoryImage = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back, image);
+        assert!(postcard::from_bytes::<MemoryImage>(&bytes[..bytes.len() - 1]).is_err());
     }
 }

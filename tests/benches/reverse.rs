@@ -50,7 +50,7 @@ fn main() {
     let steps = tt.steps();
     let (count, interval) = tt.snapshot_count();
     let stats = tt.stats;
-    let one = tt.machine.snapshot().unwrap().to_bytes().len();
+    let one = tt.machine.snapshot().unwrap().to_bytes().unwrap().len();
 
     println!("{} ({} steps, {} instructions), replayed with snapshots:", test.path, steps, tt.machine.cpu.icount);
     println!("  replay without snapshots     {plain:>8.3} s");

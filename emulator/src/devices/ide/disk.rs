@@ -11,11 +11,13 @@
 //! SECTORS completes and survives the emulator process dying; `flush` (FLUSH CACHE, power-off,
 //! drop) additionally syncs it to stable storage.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use thiserror::Error;
 
@@ -305,9 +307,51 @@ pub struct DiskIdentity {
 }
 
 /// Sectors written over a disk's backend, kept in memory: the disk's changes since it
-/// went copy-on-write ([`Disk::copy_on_write`]). Sectors are shared between copies, so a
-/// snapshot of the overlay costs a map clone, not the data.
-pub type Overlay = std::collections::BTreeMap<u64, std::sync::Arc<Sector>>;
+/// went copy-on-write ([`Disk::copy_on_write`]). Kept in shared chunks of
+/// [`OVERLAY_CHUNK`] sectors, so a snapshot's copy costs one reference per chunk and a
+/// write after it copies one chunk's index, never the data.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Overlay {
+    chunks: BTreeMap<u64, Arc<BTreeMap<u64, Arc<Sector>>>>,
+}
+
+/// Sectors per [`Overlay`] chunk.
+pub const OVERLAY_CHUNK: u64 = 256;
+
+impl Overlay {
+    pub fn new() -> Overlay {
+        Overlay::default()
+    }
+
+    pub fn get(&self, lba: u64) -> Option<&Sector> {
+        self.chunks.get(&(lba / OVERLAY_CHUNK))?.get(&lba).map(|s| &**s)
+    }
+
+    pub fn insert(&mut self, lba: u64, sector: Sector) {
+        Arc::make_mut(self.chunks.entry(lba / OVERLAY_CHUNK).or_default()).insert(lba, Arc::new(sector));
+    }
+
+    /// Sectors written, by number.
+    pub fn len(&self) -> usize {
+        self.chunks.values().map(|c| c.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    /// (sector number, bytes), in order.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, &Sector)> {
+        self.chunks.values().flat_map(|c| c.iter().map(|(lba, s)| (*lba, &**s)))
+    }
+}
+
+impl fmt::Debug for Overlay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The sectors' numbers and a hash of each: enough to compare two overlays.
+        f.debug_map().entries(self.iter().map(|(lba, s)| (lba, crate::observe::hash64(s)))).finish()
+    }
+}
 
 /// A drive to attach to the controller: its storage plus its identity.
 pub struct Disk {
@@ -371,8 +415,8 @@ impl Disk {
     }
 
     pub fn read_sector(&mut self, lba: u64, buf: &mut Sector) -> io::Result<()> {
-        if let Some(s) = self.overlay.as_ref().and_then(|o| o.get(&lba)) {
-            buf.copy_from_slice(&s[..]);
+        if let Some(s) = self.overlay.as_ref().and_then(|o| o.get(lba)) {
+            buf.copy_from_slice(s);
             return Ok(());
         }
         self.backend.read(lba, buf)
@@ -384,7 +428,7 @@ impl Disk {
                 if lba >= self.backend.sectors() {
                     return Err(out_of_range(lba, self.backend.sectors()));
                 }
-                o.insert(lba, std::sync::Arc::new(*buf));
+                o.insert(lba, *buf);
                 Ok(())
             }
             None => self.backend.write(lba, buf),

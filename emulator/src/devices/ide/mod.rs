@@ -86,7 +86,7 @@ mod timing;
 
 pub use channel::ChannelState;
 pub use disk::{
-    Disk, DiskBackend, DiskError, DiskIdentity, FileDisk, MemoryDisk, Sector, MAX_SECTORS,
+    Disk, DiskBackend, DiskError, DiskIdentity, FileDisk, MemoryDisk, Overlay, Sector, MAX_SECTORS, OVERLAY_CHUNK,
     PINTOS_DISK_UNIT, SECTOR_SIZE,
 };
 pub use drive::{DriveState, DriveStats};
@@ -131,7 +131,9 @@ pub struct SectorMap(pub disk::Overlay);
 
 impl serde::Serialize for SectorMap {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(|(lba, sector)| (*lba, &sector[..])))
+        // Collected first: the serialiser wants the length before the items.
+        let pairs: Vec<(u64, &[u8])> = self.0.iter().map(|(lba, sector)| (lba, &sector[..])).collect();
+        serde::Serialize::serialize(&pairs, s)
     }
 }
 
@@ -141,7 +143,7 @@ impl<'de> serde::Deserialize<'de> for SectorMap {
         let mut map = disk::Overlay::new();
         for (lba, bytes) in pairs {
             let sector: disk::Sector = bytes.as_slice().try_into().map_err(|_| serde::de::Error::invalid_length(bytes.len(), &"a 512-byte sector"))?;
-            map.insert(lba, std::sync::Arc::new(sector));
+            map.insert(lba, sector);
         }
         Ok(SectorMap(map))
     }
