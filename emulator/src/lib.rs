@@ -9,7 +9,13 @@
 //! * [`observe`] — the observer interface: what the hardware saw (faults, disk commands
 //!   with sector hashes, system calls, a kernel's claims), for the grader and tracers.
 //! * [`cpu`] — architectural state ([`cpu::Cpu`]), the decode cache, the run loop, exception
-//!   delivery, and instruction semantics grouped by family under `cpu/exec/`.
+//!   delivery, and instruction semantics grouped by family under `cpu/exec/`; breakpoints
+//!   and watchpoints in `cpu/debug.rs`.
+//! * [`machine`] — the PC: CPU, devices, firmware, virtual time and the event schedule.
+//! * [`snapshot`] — the whole machine as one serialisable value; restoring one and running
+//!   on gives the same run.
+//! * [`pintos`] — the `pintos` command: the drop-in options, recording and replay,
+//!   time travel (`pintos/timetravel.rs`) and the gdb stub (`pintos/gdb.rs`).
 //!
 //! ## How an instruction flows
 //!
@@ -40,7 +46,9 @@
 //! ## Determinism
 //!
 //! Nothing here reads the host clock or host randomness. Time is [`cpu::Cpu::icount`], the
-//! count of retired instructions; `rdtsc` derives from it.
+//! count of retired instructions; `rdtsc` derives from it. Where the machine cuts a run
+//! into slices (device events, a debugger's steps, time travel's snapshot grid) never
+//! changes the run: `disk-images/tests/snapshot.rs` holds that to account.
 
 pub mod bare_metal;
 pub mod bus;
