@@ -146,7 +146,7 @@ impl PhysMemory {
         }
     }
 
-    /// Whether the page holding `pa` was written since the last [`Self::take_dirty`].
+    /// Whether the page holding `pa` was written since the last snapshot epoch began.
     #[inline]
     pub fn is_dirty(&self, pa: u64) -> bool {
         let page = (pa / PAGE_SIZE) as usize;
