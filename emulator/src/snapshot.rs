@@ -285,8 +285,29 @@ impl Snapshot {
         postcard::to_stdvec(self).map_err(|e| SnapshotError::Encode(e.to_string()))
     }
 
+    /// Reads [`Snapshot::to_bytes`]'s bytes. The CPU state is checked for values the CPU
+    /// cannot hold (a damaged file would otherwise run into nonsense); device states are
+    /// taken as written by this emulator.
     pub fn from_bytes(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
-        postcard::from_bytes(bytes).map_err(|e| SnapshotError::Decode(e.to_string()))
+        let s: Snapshot = postcard::from_bytes(bytes).map_err(|e| SnapshotError::Decode(e.to_string()))?;
+        let c = &s.cpu;
+        let bad = |what: &str| Err(SnapshotError::Decode(format!("impossible CPU state: {what}")));
+        if !matches!(c.bits, 16 | 32 | 64) || (c.long64 && c.bits != 64) {
+            return bad("code size");
+        }
+        if c.cpl > 3 {
+            return bad("privilege level");
+        }
+        if !c.flags.is_valid() {
+            return bad("flags");
+        }
+        if c.tlb.len() > crate::mmu::tlb::TLB_ENTRIES || c.tlb.iter().any(|t| t.1 & 0xfff != 0 || t.2 & 0xfff != 0) {
+            return bad("TLB");
+        }
+        if s.memory.pages.len() < 512 {
+            return Err(SnapshotError::Decode("memory image smaller than 2 MiB".into()));
+        }
+        Ok(s)
     }
 }
 
@@ -425,5 +446,31 @@ mod tests {
         let back: MemoryImage = postcard::from_bytes(&bytes).unwrap();
         assert_eq!(back, image);
         assert!(postcard::from_bytes::<MemoryImage>(&bytes[..bytes.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn impossible_cpu_states_are_refused() {
+        use crate::devices::ide::{Disk, DiskTiming};
+        use crate::machine::{Config, Machine, DEFAULT_EPOCH, DEFAULT_RATE};
+        let mut boot = vec![0xf4u8; 510]; // hlt
+        boot.extend_from_slice(&[0x55, 0xaa]);
+        let mut disk = Disk::from_bytes(boot).unwrap();
+        disk.copy_on_write();
+        let mut m = Machine::new(Config { memory: 4 << 20, rate: DEFAULT_RATE, epoch: DEFAULT_EPOCH, disks: [[Some(disk), None], [None, None]], disk_timing: DiskTiming::INSTANT }).unwrap();
+        let snap = m.snapshot().unwrap();
+        assert!(Snapshot::from_bytes(&snap.to_bytes().unwrap()).is_ok());
+        let mut bad = snap.clone();
+        bad.cpu.bits = 7;
+        let e = Snapshot::from_bytes(&bad.to_bytes().unwrap()).unwrap_err().to_string();
+        assert!(e.contains("impossible CPU state: code size"), "{e}");
+        let mut bad = snap.clone();
+        bad.cpu.cpl = 9;
+        assert!(Snapshot::from_bytes(&bad.to_bytes().unwrap()).is_err());
+        assert!(Snapshot::from_bytes(b"not a snapshot").is_err());
+        // Restoring into a machine of another size is refused too.
+        let mut boot = vec![0xf4u8; 510];
+        boot.extend_from_slice(&[0x55, 0xaa]);
+        let mut other = Machine::new(Config { memory: 8 << 20, rate: DEFAULT_RATE, epoch: DEFAULT_EPOCH, disks: [[Some(Disk::from_bytes(boot).unwrap()), None], [None, None]], disk_timing: DiskTiming::INSTANT }).unwrap();
+        assert!(matches!(other.restore(&snap), Err(SnapshotError::MemorySize { .. })));
     }
 }

@@ -105,6 +105,12 @@ fn parity(v: u64) -> bool {
 }
 
 impl Flags {
+    /// Whether the lazy state is one the CPU can produce (a snapshot read from bytes is
+    /// checked with this before it is trusted).
+    pub fn is_valid(&self) -> bool {
+        matches!(self.st.width, 8 | 16 | 32 | 64)
+    }
+
     // ----- lazy producers -------------------------------------------------------------
 
     /// `a + b`, flags as ADD.
