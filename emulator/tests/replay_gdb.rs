@@ -31,7 +31,13 @@ fn gdb_session(dir: &std::path::Path, commands: &[&str]) -> (String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pintos")).args(["replay", "run.replay", "--gdb=0"]).current_dir(dir).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
+    // The port is on the `waiting for gdb` line (a line naming the kernel's ELF may come first).
+    while !line.contains("localhost:") {
+        line.clear();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            panic!("the replay ended without offering a port");
+        }
+    }
     let port = line.split("localhost:").nth(1).and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next()).unwrap_or_else(|| panic!("no port in {line:?}")).to_string();
     let mut gdb = Command::new("gdb");
     gdb.args(["-batch", "-nx", "-ex", "set architecture i386:x86-64", "-ex", &format!("target remote localhost:{port}")]);
@@ -157,7 +163,13 @@ fn gdb_steps_through_a_replay() {
     let mut child = Command::new(pintos).args(["replay", "run.replay", "--gdb=0"]).current_dir(&dir).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
+    // The port is on the `waiting for gdb` line (a line naming the kernel's ELF may come first).
+    while !line.contains("localhost:") {
+        line.clear();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            panic!("the replay ended without offering a port");
+        }
+    }
     let port = line.split("localhost:").nth(1).and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next()).unwrap_or_else(|| panic!("no port in {line:?}")).to_string();
     let gdb = Command::new("gdb")
         .args(["-batch", "-nx", "-ex", "set architecture i386:x86-64", "-ex", &format!("target remote localhost:{port}")])

@@ -359,7 +359,10 @@ pub fn time_travel(path: &Path, interval: u64) -> Result<(super::timetravel::Tim
 /// `pintos replay FILE --gdb[=PORT]`: the recorded run under the gdb stub, from its
 /// first instruction: forward and reverse execution, breakpoints and watchpoints.
 pub fn gdb(path: &Path, port: u16, out: &mut dyn Write) -> Result<crate::machine::Outcome> {
-    let (mut tt, _) = time_travel(path, super::timetravel::DEFAULT_INTERVAL)?;
+    let (mut tt, elf) = time_travel(path, super::timetravel::DEFAULT_INTERVAL)?;
+    if let Some(elf) = elf {
+        eprintln!("pintos: the kernel's symbols and source lines: gdb {}", elf.display());
+    }
     super::gdb::serve(&mut tt, port, out)
 }
 
