@@ -148,41 +148,9 @@ fn gdb_steps_through_a_replay() {
     a.mov(ax, 0x2000u32).unwrap();
     a.out(dx, ax).unwrap();
     a.hlt().unwrap();
-    let mut disk = a.assemble(0x7c00).unwrap();
-    disk.resize(510, 0);
-    disk.extend_from_slice(&[0x55, 0xaa]);
-    let dir = std::env::temp_dir().join(format!("pintos-replay-gdb-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("os.dsk"), &disk).unwrap();
-    let pintos = env!("CARGO_BIN_EXE_pintos");
-    let rec = Command::new(pintos).args(["--record", "run.replay", "-v", "--", "run"]).current_dir(&dir).output().unwrap();
-    assert!(rec.status.success(), "{}", String::from_utf8_lossy(&rec.stderr));
-    assert_eq!(String::from_utf8_lossy(&rec.stdout), "r");
-
-    let mut child = Command::new(pintos).args(["replay", "run.replay", "--gdb=0"]).current_dir(&dir).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    // The port is on the `waiting for gdb` line (a line naming the kernel's ELF may come first).
-    while !line.contains("localhost:") {
-        line.clear();
-        if stderr.read_line(&mut line).unwrap() == 0 {
-            panic!("the replay ended without offering a port");
-        }
-    }
-    let port = line.split("localhost:").nth(1).and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next()).unwrap_or_else(|| panic!("no port in {line:?}")).to_string();
-    let gdb = Command::new("gdb")
-        .args(["-batch", "-nx", "-ex", "set architecture i386:x86-64", "-ex", &format!("target remote localhost:{port}")])
-        .args(["-ex", "p/x $pc", "-ex", "stepi", "-ex", "stepi", "-ex", "p/x $pc", "-ex", "p/x $rax", "-ex", "p/x $rbx", "-ex", "continue"])
-        .output()
-        .expect("gdb (install it: apt-get install gdb)");
-    let out = String::from_utf8_lossy(&gdb.stdout);
-    let values: Vec<&str> = out.lines().filter_map(|l| l.split_once(" = ").map(|(_, v)| v.trim())).collect();
-    assert_eq!(values, ["0x7c00", "0x7c06", "0x1", "0x2"], "gdb said:\n{out}\n{}", String::from_utf8_lossy(&gdb.stderr));
-    let status = child.wait().unwrap();
-    assert!(status.success());
-    let mut console = String::new();
-    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut console).unwrap();
+    let dir = recorded("forward", a.assemble(0x7c00).unwrap(), "r");
+    let (out, console) = gdb_session(&dir, &["p/x $pc", "stepi", "stepi", "p/x $pc", "p/x $rax", "p/x $rbx", "continue"]);
+    assert_eq!(printed(&out), ["0x7c00", "0x7c06", "0x1", "0x2"], "gdb said:\n{out}");
     assert_eq!(console, "r", "the replay ran on to its end after continue");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -124,7 +124,7 @@ impl Cpu {
         self.debug.watches.push(watch);
         // Close the fast paths the TLB already opened on the watched pages; the
         // translations themselves stay (dropping them would change what the guest sees).
-        self.tlb.revoke_fast();
+        self.flush_fast_paths();
         true
     }
 
@@ -137,6 +137,12 @@ impl Cpu {
     /// Clears every breakpoint and watch, and any pending hit.
     pub fn clear_debug(&mut self) {
         self.debug = Debug::default();
+        self.flush_fast_paths();
+    }
+
+    /// Closes every fast path (translations stay), so the next fills see the current
+    /// watchpoints (after the debugger's hooks were taken out or put back).
+    pub fn flush_fast_paths(&mut self) {
         self.tlb.revoke_fast();
     }
 

@@ -367,11 +367,3 @@ impl TimeTravel {
         }
     }
 }
-
-impl crate::cpu::Cpu {
-    /// Closes every fast path (translations stay), so the next fills see the current
-    /// watchpoints.
-    pub fn flush_fast_paths(&mut self) {
-        self.tlb.revoke_fast();
-    }
-}
